@@ -1,0 +1,5 @@
+module
+
+public import Quantproof.Pack
+
+/-! quantproof: machine-checked guarantees of the 3.5-bit kernel. This root imports every requirement module. -/

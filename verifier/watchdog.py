@@ -1,0 +1,196 @@
+"""Run a Lean child process under a memory watchdog and a wall-clock limit.
+
+A portable Lean process can grow past all the machine's memory (`exact?` does), so every Lean
+child runs here: its RSS is polled, it is killed with its whole process group when it exceeds the
+limit or the deadline, and no child outlives the Python process that started it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+DEFAULT_MEMORY_BYTES = 6 * 1024**3
+DEFAULT_TIMEOUT_S = 900.0
+_POLL_S = 0.1
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one child process."""
+
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, memory_gb: float | None = None, timeout_s: float | None = None) -> Limits:
+        """Limits from arguments, else QUANTPROOF_LEAN_MEMORY_GB / QUANTPROOF_LEAN_TIMEOUT_S, else defaults."""
+        if memory_gb is None and os.environ.get("QUANTPROOF_LEAN_MEMORY_GB"):
+            memory_gb = float(os.environ["QUANTPROOF_LEAN_MEMORY_GB"])
+        if timeout_s is None and os.environ.get("QUANTPROOF_LEAN_TIMEOUT_S"):
+            timeout_s = float(os.environ["QUANTPROOF_LEAN_TIMEOUT_S"])
+        return cls(
+            memory_bytes=int(memory_gb * 1024**3) if memory_gb else DEFAULT_MEMORY_BYTES,
+            timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
+        )
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What one guarded child did. `killed` is None unless the watchdog (or the user) stopped it."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    elapsed_s: float
+    peak_rss_bytes: int
+    killed: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.killed is None and self.returncode == 0
+
+
+@dataclass
+class _Live:
+    procs: set[subprocess.Popen] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_LIVE = _Live()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.kill()
+
+
+def kill_all_children() -> None:
+    """Kill every guarded child still running (at exit and on SIGTERM)."""
+    with _LIVE.lock:
+        procs = list(_LIVE.procs)
+    for proc in procs:
+        _kill_group(proc)
+
+
+atexit.register(kill_all_children)
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the parent dies, even if the parent is SIGKILLed itself."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    with contextlib.suppress(psutil.Error):
+        total += proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += child.memory_info().rss
+    return total
+
+
+def _high_water(pid: int) -> int:
+    """The kernel's own peak RSS (VmHWM) of one process, so short spikes between polls count."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _gib(n: int) -> str:
+    return f"{n / 1024**3:.2f} GiB"
+
+
+def run_guarded(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    limits: Limits | None = None,
+    stdin_text: str | None = None,
+) -> ProcessResult:
+    """Run argv to completion under `limits`; never raises for the child's own failure."""
+    limits = limits or Limits()
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        with _LIVE.lock:
+            _LIVE.procs.add(proc)
+        killed, peak = None, 0
+        try:
+            if stdin_text is not None:
+                assert proc.stdin is not None
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.write(stdin_text.encode())
+                    proc.stdin.close()
+            killed, peak = _watch(proc, limits, start)
+        except BaseException:
+            _kill_group(proc)
+            proc.wait()
+            raise
+        finally:
+            with _LIVE.lock:
+                _LIVE.procs.discard(proc)
+        elapsed = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        return ProcessResult(
+            argv=tuple(argv),
+            returncode=proc.returncode,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+            elapsed_s=elapsed,
+            peak_rss_bytes=peak,
+            killed=killed,
+        )
+
+
+def _watch(proc: subprocess.Popen, limits: Limits, start: float) -> tuple[str | None, int]:
+    """Poll until the child exits; kill it on a limit. Returns (why killed, peak RSS)."""
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        rss = _tree_rss(ps)
+        peak = max(peak, rss, _high_water(proc.pid))
+        if rss > limits.memory_bytes:
+            _kill_group(proc)
+            proc.wait()
+            return f"memory limit: RSS {_gib(rss)} exceeded {_gib(limits.memory_bytes)}", peak
+        if time.monotonic() - start > limits.timeout_s:
+            _kill_group(proc)
+            proc.wait()
+            return f"time limit: still running after {limits.timeout_s:.0f} s", peak
+        time.sleep(_POLL_S)
+    if proc.returncode < 0:
+        return f"killed by signal {signal.Signals(-proc.returncode).name}", peak
+    return None, peak
