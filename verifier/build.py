@@ -24,7 +24,7 @@ from verifier.lean_source import scan_declarations
 from verifier.messages import Diagnostic, LeanOutput, parse_output
 from verifier.project import LeanProject, Module, load_project, resolve
 from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits, ProcessResult, run_guarded
+from verifier.watchdog import Limits, ProcessResult, kill_all_children, run_guarded
 
 SCHEMA_VERSION = 1
 TRACE_SUFFIX = ".qptrace"
@@ -237,10 +237,14 @@ class PortableBuilder:
         order = list(reversed(list(nx.topological_sort(graph))))
         done: dict[str, ModuleResult] = {}
         running: dict[Future, str] = {}
-        total = len(order)
-        with ThreadPoolExecutor(max_workers=max(1, self.options.jobs)) as pool:
-            while len(done) < total:
+        jobs = max(1, self.options.jobs)
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            while len(done) < len(order):
+                # never queue more than `jobs`: a queued compile would still start after an interrupt
                 for name in order:
+                    if len(running) >= jobs:
+                        break
                     if name in done or name in running.values():
                         continue
                     deps = list(graph.successors(name))
@@ -249,16 +253,20 @@ class PortableBuilder:
                     started = self._start(name, deps, done, pool)
                     if isinstance(started, ModuleResult):
                         done[name] = started
-                        self._report(started, len(done), total)
+                        self._report(started, len(done), len(order))
                     else:
                         running[started] = name
-                if not running:
-                    continue
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    name = running.pop(future)
-                    done[name] = future.result()
-                    self._report(done[name], len(done), total)
+                if running:
+                    finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        name = running.pop(future)
+                        done[name] = future.result()
+                        self._report(done[name], len(done), len(order))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            kill_all_children()
+            raise
+        pool.shutdown()
         return [done[n] for n in order]
 
     def _start(self, name: str, deps: list[str], done: dict[str, ModuleResult],

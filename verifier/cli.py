@@ -26,14 +26,8 @@ def _say(text: str) -> None:
 
 
 def find_lean_dir(explicit: str | None) -> Path:
-    """--project, else the nearest lean/ with a lakefile.toml at or above the current folder."""
-    if explicit:
-        return Path(explicit).absolute()
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "lean" / "lakefile.toml").is_file():
-            return folder / "lean"
-    return here / "lean"
+    """--project DIR, else ./lean (as `lake` works on the current folder)."""
+    return Path(explicit).absolute() if explicit else Path.cwd() / "lean"
 
 
 def _limits(args: argparse.Namespace) -> Limits:

@@ -1,8 +1,8 @@
 """Native builds: `lake build` does the work; its printed log is read back into typed results.
 
-Lake marks each job `✔ [i/n] Built M`, `⚠ [i/n] Built M` (built with warnings), `✔ … Replayed M`
-(up to date, log replayed) or `✖ [i/n] Building M` (failed), followed by its messages as
-`severity: file:line:col: text`.
+Lake's monitor (Lake/Build/Run.lean) prints one line per job, `{icon} [{n}/{total}] {verb} {caption}
+({time})` with verb `Built`, `Replayed` (up to date, log replayed) or `Building` (failed), then the
+job's log as `severity: file:line:col: text`, continuation lines indented.
 """
 
 from __future__ import annotations
@@ -10,90 +10,98 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from verifier.messages import Diagnostic
+from verifier.messages import Diagnostic, LeanOutput
 from verifier.project import LeanProject
 from verifier.toolchain.base import Toolchain
 from verifier.watchdog import run_guarded
 
-_JOB_RE = re.compile(r"^(?P<mark>[✔⚠✖ℹ])\s*\[\s*\d+/\d+\]\s+(?P<verb>Built|Replayed|Building|Ran|Fetched)\s+"
-                     r"(?P<module>[^\s(]+)(?:\s+\((?P<secs>[0-9.]+)(?P<unit>m?s)\))?")
-_MSG_RE = re.compile(r"^(?P<severity>error|warning|info):\s+(?P<file>[^:\s][^:]*\.lean):(?P<line>\d+):(?P<col>\d+):\s?"
-                     r"(?P<text>.*)$")
+if TYPE_CHECKING:
+    from verifier.build import BuildOptions, ModuleResult
+
+_JOB_RE = re.compile(
+    r"^(?P<mark>[✔⚠✖ℹ])\s*\[\s*\d+/\d+\](?:\s+\(Optional\))?\s+(?P<verb>Built|Replayed|Building|Ran|Fetched)\s+"
+    r"(?P<module>[^\s(:]+)\S*(?:\s+\((?P<secs>[0-9.]+)(?P<unit>m?s)\))?"
+)
+_MSG_RE = re.compile(
+    r"^(?P<severity>error|warning|info):\s+(?P<file>[^:\s][^:]*\.lean):(?P<line>\d+):(?P<col>\d+):\s?(?P<text>.*)$"
+)
+_NOT_MESSAGE = ("trace:", "error:", "warning:", "info:", "Some required", "Build completed", "Build summary")
+_VERB_STATUS = {"Built": "built", "Replayed": "up-to-date", "Building": "failed"}
+
+
+def _relative(file: str, project_root: Path) -> str:
+    """Lake prints ././Fix/A.lean; report it as the user knows it, relative to lean/'s parent."""
+    resolved = (project_root / file).resolve()
+    try:
+        return str(resolved.relative_to(project_root.resolve().parent))
+    except ValueError:
+        return file
 
 
 def parse_lake_log(text: str, project_root: Path) -> tuple[dict[str, dict], list[Diagnostic]]:
-    """Per module: {'status', 'elapsed_s'}; plus every positioned message, files made project-relative."""
+    """Per module: {'status', 'elapsed_s'}; plus every positioned message."""
     jobs: dict[str, dict] = {}
-    diags: list[Diagnostic] = []
+    found: list[dict] = []
     current: dict | None = None
     for raw in text.splitlines():
         job = _JOB_RE.match(raw.strip())
         if job:
-            status = {"Built": "built", "Replayed": "up-to-date", "Building": "failed"}.get(job["verb"], "built")
-            if job["mark"] == "✖":
-                status = "failed"
+            status = "failed" if job["mark"] == "✖" else _VERB_STATUS.get(job["verb"], "built")
             secs = float(job["secs"]) / (1000 if job["unit"] == "ms" else 1) if job["secs"] else 0.0
             jobs[job["module"]] = {"status": status, "elapsed_s": secs}
             current = None
             continue
         msg = _MSG_RE.match(raw)
         if msg:
-            file = str(Path(msg["file"]).resolve().relative_to(project_root.parent)) \
-                if (project_root / msg["file"]).exists() else msg["file"]
-            current = {"severity": msg["severity"], "file": _clean(file), "line": int(msg["line"]),
+            current = {"severity": "information" if msg["severity"] == "info" else msg["severity"],
+                       "file": _relative(msg["file"], project_root), "line": int(msg["line"]),
                        "column": int(msg["col"]), "text": msg["text"]}
-            diags.append(current)  # type: ignore[arg-type]
-            continue
-        if current is not None and raw.startswith(("  ", "\t")):
-            current["text"] += "\n" + raw.strip()
-        elif raw.strip():
+            found.append(current)
+        elif raw.startswith(_NOT_MESSAGE):
             current = None
-    out = [Diagnostic(d["severity"] if d["severity"] != "info" else "information",
-                      "hasSorry" if "declaration uses 'sorry'" in d["text"] or "declaration uses `sorry`"
-                      in d["text"] else "", d["text"], d["file"], d["line"], d["column"]) for d in diags]
-    return jobs, out
+        elif current is not None:
+            current["text"] += "\n" + raw.strip()  # Lean's messages span lines, unindented
+    diags = [Diagnostic(d["severity"], "hasSorry" if "declaration uses 'sorry'" in d["text"] else "", d["text"],
+                        d["file"], d["line"], d["column"]) for d in found]
+    return jobs, diags
 
 
-def _clean(file: str) -> str:
-    parts = [p for p in Path(file).parts if p != "."]
-    return str(Path(*parts)) if parts else file
-
-
-def build_with_lake(project: LeanProject, graph: nx.DiGraph, chain: Toolchain, options,
-                    say: Callable[[str], None]) -> list:
+def build_with_lake(project: LeanProject, graph: nx.DiGraph, chain: Toolchain, options: BuildOptions,
+                    say: Callable[[str], None]) -> list[ModuleResult]:
     """Run `lake build` on the targets and turn its log into ModuleResults in dependency order."""
     from verifier.build import ModuleResult, _declarations
-    from verifier.messages import LeanOutput
 
     assert chain.lake is not None
     say(f"lake build {' '.join(options.targets) or '(default targets)'} ...")
-    run = run_guarded([str(chain.lake), "build", *options.targets], cwd=project.root, limits=options.limits,
-                      env=None)
+    run = run_guarded([str(chain.lake), "build", *options.targets], cwd=project.root, limits=options.limits)
     jobs, diags = parse_lake_log(run.stdout + "\n" + run.stderr, project.root)
-    results = []
-    for name in reversed(list(nx.topological_sort(graph))):
+    results: dict[str, ModuleResult] = {}
+    order = list(reversed(list(nx.topological_sort(graph))))
+    for name in order:
         module = project.modules[name]
         rel = project.rel(module.path)
         mine = tuple(d for d in diags if d.file == rel)
-        job = jobs.get(name, {"status": "up-to-date", "elapsed_s": 0.0})
-        status = job["status"]
-        if run.killed:
-            status = "killed" if name not in jobs or status == "failed" else status
-        elif status == "failed" or any(d.severity == "error" for d in mine):
+        job = jobs.get(name)
+        if job is None:
+            broken = [d for d in graph.successors(name) if not results[d].compiled]
+            status = "skipped" if broken or run.killed else "up-to-date"
+        elif job["status"] == "failed" or any(d.severity == "error" for d in mine):
             status = "failed"
-        elif any(d.is_sorry for d in mine):
-            status = "incomplete"
-        results.append(ModuleResult(name, rel, status, job["status"] == "built", mine,
-                                    _declarations(module, LeanOutput(mine, (), ())), job["elapsed_s"],
-                                    run.peak_rss_bytes, run.killed))
-    if run.returncode != 0 and all(r.compiled for r in results) and not run.killed:
-        # lake failed without naming a module (bad lakefile, missing toolchain file): fail the first one.
-        first = results[0]
-        crash = Diagnostic("error", "quantproof.lakeFailed", (run.stderr or run.stdout).strip()[-400:],
-                           first.file, 1, 0)
-        results[0] = ModuleResult(first.module, first.file, "failed", True, (*first.diagnostics, crash),
-                                  first.declarations, first.elapsed_s)
-    return results
+        else:
+            status = "incomplete" if any(d.is_sorry for d in mine) else job["status"]
+        results[name] = ModuleResult(name, rel, status, job is not None and job["status"] == "built", mine,
+                                     _declarations(module, LeanOutput(mine, (), ())),
+                                     job["elapsed_s"] if job else 0.0, run.peak_rss_bytes, run.killed)
+    ordered = [results[n] for n in order]
+    if (run.returncode != 0 or run.killed) and all(r.compiled for r in ordered):
+        # lake failed without naming a module (a bad lakefile, a killed run): never report success
+        first = ordered[0]
+        why = run.killed or (run.stderr or run.stdout).strip()[-400:]
+        crash = Diagnostic("error", "quantproof.lakeFailed", why, first.file, 1, 0)
+        ordered[0] = ModuleResult(first.module, first.file, "killed" if run.killed else "failed", True,
+                                  (*first.diagnostics, crash), first.declarations, first.elapsed_s)
+    return ordered

@@ -110,7 +110,8 @@ def _read_module(project: LeanProject, name: str, importer: tuple[Path, int] | N
     try:
         text = source.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{project.rel(path)}: not valid UTF-8 (byte 0x{source[exc.start]:02x} at offset "
+        line = source.count(b"\n", 0, exc.start) + 1
+        raise UserError(f"{project.rel(path)}:{line}: not valid UTF-8 (byte 0x{source[exc.start]:02x} at offset "
                         f"{exc.start})", hint="Lean sources must be UTF-8") from None
     return Module(name, path, parse_header(text), source)
 

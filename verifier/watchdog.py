@@ -22,6 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from verifier.errors import UserError
+
 DEFAULT_MEMORY_BYTES = 6 * 1024**3
 DEFAULT_TIMEOUT_S = 900.0
 _POLL_S = 0.1
@@ -42,6 +44,10 @@ class Limits:
             memory_gb = float(os.environ["QUANTPROOF_LEAN_MEMORY_GB"])
         if timeout_s is None and os.environ.get("QUANTPROOF_LEAN_TIMEOUT_S"):
             timeout_s = float(os.environ["QUANTPROOF_LEAN_TIMEOUT_S"])
+        if memory_gb is not None and memory_gb <= 0:
+            raise UserError(f"memory limit {memory_gb} GB: must be a positive number of GB")
+        if timeout_s is not None and timeout_s <= 0:
+            raise UserError(f"time limit {timeout_s} s: must be a positive number of seconds")
         return cls(
             memory_bytes=int(memory_gb * 1024**3) if memory_gb else DEFAULT_MEMORY_BYTES,
             timeout_s=timeout_s or DEFAULT_TIMEOUT_S,

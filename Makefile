@@ -1,0 +1,43 @@
+# Everything a fresh machine needs, in two entry points:
+#   make evidence   set up, then run the main job (build + audit + checks + evidence report)
+#   make test       set up, then ruff and the whole test suite against the real Lean
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+QP     := $(BIN)/quantproof
+OUT    ?= evidence
+
+.PHONY: setup evidence test lint bench clean browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Direct dependencies are pinned in pyproject.toml; constraints.txt pins every transitive one.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+	$(QP) toolchain --install
+
+# Debian's headless Chromium, for the report's browser test.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+evidence: setup
+	$(QP) build
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: setup browser lint
+	CI=$${CI:-} $(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf lean/.lake $(OUT) test-artifacts

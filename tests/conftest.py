@@ -1,0 +1,25 @@
+"""Shared fixtures. Tests that claim a proof compiles run the real Lean; a missing toolchain fails them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import REPO
+
+
+@pytest.fixture(scope="session")
+def toolchain():
+    """The Lean toolchain the suite runs against. Missing is a failure, in CI and out of it."""
+    from verifier.toolchain import choose
+
+    choice = choose(REPO / "lean")
+    if choice.toolchain is None:
+        pytest.fail("no Lean toolchain: run `quantproof toolchain --install` (the README's test command does): "
+                    + "; ".join(choice.reasons.values()))
+    return choice.toolchain
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Temporary projects live inside the checkout (--basetemp), so the portable Lean is exercised on
+    # whatever folder the clone is in, not only under /tmp.
+    (REPO / "test-artifacts").mkdir(exist_ok=True)

