@@ -1,5 +1,6 @@
 module
 
+public import Quantproof.Constants
 public import Quantproof.Pack
 
 /-! quantproof: machine-checked guarantees of the 3.5-bit kernel. This root imports every requirement module. -/
