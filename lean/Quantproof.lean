@@ -2,5 +2,7 @@ module
 
 public import Quantproof.Constants
 public import Quantproof.Pack
+public import Quantproof.Rat
+public import Quantproof.Quant
 
 /-! quantproof: machine-checked guarantees of the 3.5-bit kernel. This root imports every requirement module. -/
