@@ -38,6 +38,10 @@ public theorem rabs_of_nonpos {x : Rat} (h : x ≤ 0) : rabs x = -x := by
   unfold rabs
   split <;> grind
 
+public theorem rabs_sub_self (x : Rat) : rabs (x - x) = 0 := by
+  unfold rabs
+  split <;> grind
+
 public theorem rabs_add_le (x y : Rat) : rabs (x + y) ≤ rabs x + rabs y := by
   have := le_rabs_self x
   have := le_rabs_self y

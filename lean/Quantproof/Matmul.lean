@@ -1,0 +1,147 @@
+module
+
+public import Quantproof.Quant
+
+/-!
+# REQ-MM: the error of a dot product with quantized weights
+
+For weights in the clipping range, replacing each weight by its dequantized level changes the dot
+product by at most `(s / 2) · Σ |x_k|`, hence by at most `K · (s / 2) · max_k |x_k|`.
+
+The design's `‖matmul_fp32 − dequant(matmul_int4)‖ ≤ K × scale` follows exactly when every
+activation has `|x_k| ≤ 2` (and the weights are in range). With raw int8 activations it is
+false: one activation of 128 against the weight `s / 2` already gives error `64 s > 1 · s`.
+-/
+
+namespace Quantproof
+
+/-- Dot product of rational lists (entries past the shorter list are ignored). -/
+@[expose] public def dotRat : List Rat → List Rat → Rat
+  | x :: xs, w :: ws => x * w + dotRat xs ws
+  | _, _ => 0
+
+/-- `Σ |x_k|`. -/
+@[expose] public def sumRabs : List Rat → Rat
+  | [] => 0
+  | x :: xs => rabs x + sumRabs xs
+
+/-- A weight after quantization and dequantization. -/
+@[expose] public def quantDeq (s : Rat) (qmin qmax : Int) (w : Rat) : Rat :=
+  dequantize s (quantize s qmin qmax w)
+
+public theorem sumRabs_nonneg : ∀ xs : List Rat, 0 ≤ sumRabs xs
+  | [] => Rat.le_refl
+  | x :: xs => by
+    have := rabs_nonneg x
+    have := sumRabs_nonneg xs
+    simp only [sumRabs]
+    grind
+
+/-- Replacing every weight `w` by `f w`, with `|w - f w| ≤ e`, moves the dot product by at most
+`e · Σ |x_k|`. -/
+public theorem rabs_dotRat_sub_map_le {e : Rat} (he : 0 ≤ e) (f : Rat → Rat) :
+    ∀ (xs ws : List Rat), (∀ w ∈ ws, rabs (w - f w) ≤ e) →
+      rabs (dotRat xs ws - dotRat xs (ws.map f)) ≤ e * sumRabs xs
+  | x :: xs, w :: ws, hw => by
+    have ih := rabs_dotRat_sub_map_le he f xs ws (fun v hv => hw v (by simp [hv]))
+    have hw0 := hw w (by simp)
+    have hsplit : dotRat (x :: xs) (w :: ws) - dotRat (x :: xs) ((w :: ws).map f) =
+        x * (w - f w) + (dotRat xs ws - dotRat xs (ws.map f)) := by
+      simp only [dotRat, List.map_cons]
+      grind
+    rw [hsplit]
+    have htri := rabs_add_le (x * (w - f w)) (dotRat xs ws - dotRat xs (ws.map f))
+    rw [rabs_mul] at htri
+    have hmul := Rat.mul_le_mul_of_nonneg_left hw0 (rabs_nonneg x)
+    simp only [sumRabs]
+    grind
+  | [], _, _ => by
+    simp only [dotRat, sumRabs]
+    rw [rabs_sub_self]
+    grind
+  | x :: xs, [], _ => by
+    have := Rat.mul_nonneg he (sumRabs_nonneg (x :: xs))
+    simp only [dotRat, List.map_nil]
+    rw [rabs_sub_self]
+    exact this
+
+/-- REQ-MM: for in-range weights, `|Σ x_k w_k − Σ x_k D(Q w_k)| ≤ (s / 2) · Σ |x_k|`. -/
+public theorem matmul_error_le {s : Rat} {qmin qmax : Int} (hs : 0 < s) (hle : qmin ≤ qmax)
+    (xs ws : List Rat) (hw : ∀ w ∈ ws, (qmin : Rat) * s ≤ w ∧ w ≤ (qmax : Rat) * s) :
+    rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq s qmin qmax))) ≤ s / 2 * sumRabs xs :=
+  rabs_dotRat_sub_map_le (by grind) _ xs ws fun w h => quantize_error_le hs hle (hw w h).1 (hw w h).2
+
+public theorem sumRabs_le {M : Rat} : ∀ xs : List Rat, (∀ x ∈ xs, rabs x ≤ M) → sumRabs xs ≤ xs.length * M
+  | [], _ => by
+    simp only [sumRabs, List.length_nil]
+    grind
+  | x :: xs, hx => by
+    have ih := sumRabs_le xs (fun y hy => hx y (by simp [hy]))
+    have := hx x (by simp)
+    simp only [sumRabs, List.length_cons]
+    push_cast
+    grind
+
+/-- REQ-MM: with `|x_k| ≤ M`, the error is at most `K · (s / 2) · M`, where `K` is the length. -/
+public theorem matmul_error_le_max {s M : Rat} {qmin qmax : Int} (hs : 0 < s) (hle : qmin ≤ qmax)
+    (xs ws : List Rat) (hw : ∀ w ∈ ws, (qmin : Rat) * s ≤ w ∧ w ≤ (qmax : Rat) * s)
+    (hx : ∀ x ∈ xs, rabs x ≤ M) :
+    rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq s qmin qmax))) ≤ xs.length * (s / 2) * M := by
+  have h1 := matmul_error_le hs hle xs ws hw
+  have h2 := Rat.mul_le_mul_of_nonneg_left (sumRabs_le xs hx) (show 0 ≤ s / 2 by grind)
+  grind
+
+/-- REQ-MM: the design's `≤ K × scale`, under its hidden hypotheses: weights in range and every
+activation `|x_k| ≤ 2`. -/
+public theorem matmul_error_le_seed {s : Rat} {qmin qmax : Int} (hs : 0 < s) (hle : qmin ≤ qmax)
+    (xs ws : List Rat) (hw : ∀ w ∈ ws, (qmin : Rat) * s ≤ w ∧ w ≤ (qmax : Rat) * s)
+    (hx : ∀ x ∈ xs, rabs x ≤ 2) :
+    rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq s qmin qmax))) ≤ xs.length * s := by
+  have := matmul_error_le_max hs hle xs ws hw hx
+  grind
+
+/-- REQ-MM: the design's `≤ K × scale` is false for raw int8 activations: `K = 1`, `x = 128`,
+`s = 1`, weight `1/2` (in range, rounds to the even level 0) gives error 64. -/
+public theorem matmul_error_seed_false_int8 :
+    ∃ xs ws : List Rat, (∀ x ∈ xs, -128 ≤ x ∧ x ≤ 127 ∨ x = -128) ∧ (∀ w ∈ ws, -8 ≤ w ∧ w ≤ 7) ∧
+      xs.length * 1 < rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq 1 (-8) 7))) := by
+  refine ⟨[-128], [1 / 2], ?_, ?_, ?_⟩
+  · intro x hx
+    simp only [List.mem_singleton] at hx
+    exact Or.inr hx
+  · intro w hw
+    simp only [List.mem_singleton] at hw
+    subst hw
+    constructor <;> decide +kernel
+  · decide +kernel
+
+/-! ## Per-weight scales (groups, and the two lanes of a pair) -/
+
+/-- Each weight `w` replaced by `v` with its own bound `|w - v| ≤ e`: the dot product moves by
+at most `Σ |x_k| e_k`. Triples are `(w, v, e)`. -/
+public theorem rabs_dotRat_sub_le_pointwise :
+    ∀ (xs : List Rat) (t : List (Rat × Rat × Rat)), (∀ p ∈ t, rabs (p.1 - p.2.1) ≤ p.2.2) →
+      rabs (dotRat xs (t.map (·.1)) - dotRat xs (t.map (·.2.1))) ≤ dotRat (xs.map rabs) (t.map (·.2.2))
+  | x :: xs, (w, v, e) :: t, ht => by
+    have ih := rabs_dotRat_sub_le_pointwise xs t (fun p hp => ht p (by simp [hp]))
+    have h0 := ht (w, v, e) (by simp)
+    have hsplit : dotRat (x :: xs) (((w, v, e) :: t).map (·.1)) - dotRat (x :: xs) (((w, v, e) :: t).map (·.2.1))
+        = x * (w - v) + (dotRat xs (t.map (·.1)) - dotRat xs (t.map (·.2.1))) := by
+      simp only [dotRat, List.map_cons]
+      grind
+    rw [hsplit]
+    have htri := rabs_add_le (x * (w - v)) (dotRat xs (t.map (·.1)) - dotRat xs (t.map (·.2.1)))
+    rw [rabs_mul] at htri
+    have hmul := Rat.mul_le_mul_of_nonneg_left h0 (rabs_nonneg x)
+    simp only [List.map_cons, dotRat]
+    grind
+  | [], _, _ => by
+    simp only [dotRat, List.map_nil, List.map_cons]
+    rw [rabs_sub_self]
+    exact Rat.le_refl
+  | _ :: _, [], _ => by
+    simp only [dotRat, List.map_nil, List.map_cons]
+    rw [rabs_sub_self]
+    exact Rat.le_refl
+
+end Quantproof
