@@ -23,3 +23,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # Temporary projects live inside the checkout (--basetemp), so the portable Lean is exercised on
     # whatever folder the clone is in, not only under /tmp.
     (REPO / "test-artifacts").mkdir(exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def project_build(toolchain):
+    """The real lean/ package, built (incrementally) once per session; it must build clean."""
+    from verifier.build import BuildOptions, build
+
+    result = build(REPO / "lean", toolchain, BuildOptions(jobs=2))
+    assert result.status == "ok", [(d.location(), d.first_line()) for m in result.modules for d in m.diagnostics
+                                   if d.severity == "error" or d.is_sorry]
+    return result
