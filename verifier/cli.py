@@ -102,6 +102,33 @@ def _print_build_summary(result) -> None:
                 print(f"  {diag.location()}: {diag.severity}: {diag.first_line()}")
 
 
+# --- check ---------------------------------------------------------------------------------------------
+
+def _built_project(args: argparse.Namespace):
+    """Toolchain and lean dir after an incremental build; a failed build stops the command."""
+    from verifier.build import BuildOptions, build
+    from verifier.toolchain import require
+
+    lean_dir = find_lean_dir(args.project)
+    chain = require(lean_dir, args.toolchain)
+    result = build(lean_dir, chain, BuildOptions(jobs=2, limits=_limits(args)), _say)
+    if result.status != "ok":
+        raise UserError(f"lean/ does not build clean ({result.status}); run `quantproof build` for details")
+    return chain, lean_dir, result
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from verifier.checks.runner import format_report, run_checks
+
+    if args.examples_scale <= 0:
+        raise UserError(f"--examples-scale {args.examples_scale}: must be positive")
+    chain, lean_dir, _ = _built_project(args)
+    _say("running property, differential and closed-form checks and the claims audit ...")
+    report = run_checks(chain, lean_dir, seed=args.seed, scale=args.examples_scale, limits=_limits(args))
+    print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+    return 0 if report.passed else 1
+
+
 # --- parser ----------------------------------------------------------------------------------------------
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -135,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the documented JSON result on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("check", help="property, differential (Lean kernel vs NumPy) and closed-form checks, "
+                       "and the claims audit")
+    _common(p)
+    _lean_limits(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--seed", type=int, default=20261127, help="Hypothesis and sampling seed")
+    p.add_argument("--examples-scale", type=float, default=1.0, help="multiply every property's example count")
+    p.set_defaults(handler=cmd_check)
 
     for register in _extra_commands():
         register(sub)

@@ -56,6 +56,10 @@ public structure Tile where
   cols : Nat
 deriving DecidableEq, Repr
 
+/-- A tile as a tuple `(row, red, col, rows, reds, cols)`, for kernel evaluation of whole plans. -/
+@[expose] public def Tile.toTuple (t : Tile) : Nat × Nat × Nat × Nat × Nat × Nat :=
+  (t.row, t.red, t.col, t.rows, t.reds, t.cols)
+
 /-- Cut `[0, n)` into `(start, length)` pieces of `step` (the last one shorter). -/
 @[expose] public noncomputable def chunks (n step : Nat) : List (Nat × Nat) :=
   (List.range ((n + step - 1) / step)).map fun b => (b * step, min step (n - b * step))

@@ -1,0 +1,101 @@
+"""`quantproof check`: properties pass on the real kernels and fail on broken ones; the Lean kernel
+agrees with NumPy bit for bit and disagrees with a broken kernel; the claims audit gives verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.helpers import REPO, run_cli
+from verifier.checks import claims, properties
+from verifier.checks.differential import run_differential
+from verifier.checks.properties import PROPERTIES, Property, Recorder, run_property
+from verifier.kernels import quant
+
+
+def naive_quantize_levels(x, s, qmin, qmax):
+    """The obvious kernel: rint of the float64 quotient. Wrong on float near-ties."""
+    return np.clip(np.rint(np.asarray(x, np.float64) / np.asarray(s, np.float64)), qmin, qmax).astype(np.int8)
+
+
+def floor_quantize_levels(x, s, qmin, qmax):
+    """A kernel bug: floor instead of round."""
+    return np.clip(np.floor(np.asarray(x, np.float64) / np.asarray(s, np.float64)), qmin, qmax).astype(np.int8)
+
+
+def test_every_property_passes_and_reports_its_run():
+    results = properties.run_all()
+    assert {r.name for r in results} == {p.name for p in PROPERTIES}
+    failed = {r.name: r.counterexample for r in results if not r.passed}
+    assert failed == {}
+    for r in results:
+        assert r.examples_run >= 5 and r.seed == properties.DEFAULT_SEED and r.req.startswith("REQ-")
+    margins = {r.name: r.worst_margin for r in results}
+    assert margins["quant_error_in_range"] == 0.0  # the bound is attained (a tie at the half-step edge)
+    assert 0 <= margins["planner_within_budget"] < 0.01  # the planner fills the budget
+
+
+def test_a_broken_quantizer_fails_its_property(monkeypatch):
+    monkeypatch.setattr(properties, "quantize_levels", floor_quantize_levels)
+    result = run_property(next(p for p in PROPERTIES if p.name == "quant_error_in_range"))
+    assert not result.passed and "error" in (result.counterexample or "")
+
+
+def test_a_strategy_that_filters_everything_fails():
+    def build(rec: Recorder):
+        from hypothesis import given
+        from hypothesis import strategies as st
+
+        @given(st.integers())
+        def test(i):
+            rec.calls += 1
+            rec.keep(False)
+        return test
+
+    result = run_property(Property("vacuous", "REQ-X", "filters all", "integers", "none", build))
+    assert not result.passed and "FailedHealthCheck" in (result.counterexample or "")
+
+
+@pytest.mark.lean
+def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain, monkeypatch):
+    results, batch = run_differential(toolchain, REPO / "lean", seed=11)
+    assert batch.killed is None and not batch.header_errors
+    assert sum(len(r.cases) for r in results) >= 150
+    assert [r.name for r in results if r.disagreements] == []
+    assert {r.req for r in results} == {"REQ-PACK", "REQ-QERR", "REQ-OVF", "REQ-MM", "REQ-TILE"}
+    # the obvious float kernel (np.rint of x / s) rounds some near-ties the wrong way; Lean catches it
+    monkeypatch.setattr("verifier.checks.differential.quantize_levels", naive_quantize_levels)
+    broken, _ = run_differential(toolchain, REPO / "lean", seed=11)
+    quantize = next(r for r in broken if r.name == "quantize")
+    assert quantize.disagreements >= 1
+    assert all(r.disagreements == 0 for r in broken if r.name not in ("quantize", "dequantize"))
+
+
+def test_claims_audit_verdicts():
+    found = {c.claim: c for c in claims.audit_claims()}
+    size = found["19 GB model size (46% smaller than INT4)"]
+    assert size.verdict == "false" and 32 < size.details["total_gb"] < 34
+    assert found["for all x in R, |x - D(Q(x))| <= scale/2"].verdict == "false"
+    assert found["for all matmuls with K <= 8192, accumulator < 2^31"].details["max_safe_k"] == 2097151
+    error = found["3.5-bit has 10.6% lower error than INT4 (RMSE 14.94%)"]
+    assert error.details["seed"] == claims.CLAIM_SEED
+    assert error.verdict == ("holds" if max(error.details["gaussian"]["rmse_change"],
+                                            error.details["laplace"]["rmse_change"]) <= -0.106 else "false")
+
+
+@pytest.mark.lean
+def test_check_command_end_to_end(project_build):
+    proc = run_cli("check", "--json", "--examples-scale", "0.3")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert data["passed"] and data["disagreements"] == 0 and data["differential_cases"] >= 150
+    assert len(data["properties"]) == len(PROPERTIES) and len(data["claims"]) >= 6
+    table = run_cli("check", "--examples-scale", "0.1")
+    assert "check PASSED" in table.stdout and "Differential (Lean kernel vs NumPy)" in table.stdout
+
+
+def test_properties_use_the_kernel_quantizer():
+    # the property module uses the same quantizer the differential check compares with Lean
+    assert properties.quantize_levels is quant.quantize_levels

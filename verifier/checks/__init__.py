@@ -1,0 +1,1 @@
+"""`quantproof check`: closed forms, property checks, differential checks against Lean, claims audit."""

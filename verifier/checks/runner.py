@@ -1,0 +1,72 @@
+"""Run every check the executable side has: closed forms, properties, differential, claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from verifier.checks import claims, differential, properties
+from verifier.checks.model import CheckReport, ClosedFormResult
+from verifier.closed_forms import MATMUL_ERROR_BOUND, MAX_SAFE_K, max_safe_k, seed_bound_condition, worst_accumulator
+from verifier.requirements import spec
+from verifier.toolchain.base import Toolchain
+from verifier.watchdog import Limits
+
+
+def closed_forms() -> list[ClosedFormResult]:
+    """The sympy forms against the requirements file's constants."""
+    sp = spec()
+    widths = (sp.value("activation_bits"), sp.value("weight_hi_bits"), sp.value("accumulator_bits"))
+    safe = max_safe_k(*widths)
+    claimed = sp.value("claimed_max_k")
+    worst = worst_accumulator(widths[0], widths[1], claimed)
+    cond = seed_bound_condition()
+    return [
+        ClosedFormResult("max_safe_k", "REQ-OVF", str(MAX_SAFE_K), f"{safe} at {widths}",
+                         f">= claimed_max_k = {claimed}", safe >= claimed),
+        ClosedFormResult("worst_accumulator", "REQ-OVF", "K * 2^(bits_a-1) * 2^(bits_w-1)", f"{worst} at K={claimed}",
+                         f"<= int32_max = {sp.value('int32_max')}", worst <= sp.value("int32_max")),
+        ClosedFormResult("matmul_error_bound", "REQ-MM", str(MATMUL_ERROR_BOUND),
+                         f"<= K*s iff {cond.relation}", "M <= 2 (the design's hidden hypothesis)",
+                         str(cond.max_activation) == "2"),
+    ]
+
+
+def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAULT_SEED, scale: float = 1.0,
+               cases: int = 24, limits: Limits | None = None) -> CheckReport:
+    """Everything `quantproof check` reports; the Lean project must already be built."""
+    props = properties.run_all(seed, scale)
+    diffs, batch = differential.run_differential(chain, lean_dir, seed, cases, limits)
+    return CheckReport(tuple(closed_forms()), tuple(props), tuple(diffs), tuple(claims.audit_claims()),
+                       batch.elapsed_s, batch.killed, tuple(h.first_line() for h in batch.header_errors))
+
+
+def format_report(report: CheckReport) -> str:
+    """The human-readable table."""
+    out = ["Properties (Hypothesis)"]
+    for p in report.properties:
+        margin = "—" if p.worst_margin is None else f"{p.worst_margin:.3g}"
+        out.append(f"  {'PASS' if p.passed else 'FAIL'}  {p.req:<9} {p.name:<32} {p.examples_run:>4} run "
+                   f"{p.examples_filtered:>3} filtered  seed {p.seed}  worst margin {margin}")
+        if p.counterexample:
+            out.append(f"        counterexample: {p.counterexample}")
+    rate = report.differential_cases / report.lean_elapsed_s if report.lean_elapsed_s else 0
+    out.append(f"Differential (Lean kernel vs NumPy): {report.differential_cases} cases, {report.disagreements} "
+               f"disagreements, one Lean process, {report.lean_elapsed_s:.1f} s ({rate:.1f} cases/s)")
+    for why in (report.lean_killed, *report.lean_header_errors):
+        if why:
+            out.append(f"  LEAN FAILED: {why}")
+    for d in report.differential:
+        out.append(f"  {'PASS' if not d.disagreements else 'FAIL'}  {d.req:<9} {d.name:<16} {len(d.cases):>3} cases "
+                   f"{d.lean_definition} = {d.numpy_function}")
+        for c in d.cases:
+            if not c.agreed:
+                out.append(f"        disagree: {c.lean_expr[:120]} (NumPy: {c.numpy_value}) {c.lean_message[:100]}")
+    out.append("Closed forms (sympy)")
+    for c in report.closed_forms:
+        out.append(f"  {'PASS' if c.agreed else 'FAIL'}  {c.req:<9} {c.name:<20} {c.value}  expected {c.expected}")
+    out.append("Claims audit (design documents)")
+    for c in report.claims:
+        out.append(f"  {c.verdict.upper():<22} {c.claim}")
+        out.append(f"  {'':<22} -> {c.value}")
+    out.append(f"check {'PASSED' if report.passed else 'FAILED'}")
+    return "\n".join(out)
