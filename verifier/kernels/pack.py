@@ -8,6 +8,11 @@ stored as 7 bytes (Lean's `groupWord` / `wordByte`).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache, partial
+
 import numpy as np
 
 from verifier.kernels.validate import array
@@ -32,6 +37,11 @@ PAIR_TABLE = pair_table()
 # The same table as one uint16 per code, first weight in the low byte: viewing a gather of it as
 # int8 yields the weights in stream order (first, second, first, second, ...).
 _PAIR_TABLE_U16 = PAIR_TABLE.view(np.uint8).reshape(128, 2).copy().view(np.uint16).reshape(128)
+
+
+# The 128-entry table as float32 pairs packed in one uint64 per code: one gather decodes both
+# weights of a pair straight into float, for dequantization.
+PAIR_TABLE_F32 = PAIR_TABLE.astype(np.float32).view(np.uint64).reshape(128)
 
 
 def pack_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -75,27 +85,83 @@ def pack_codes(codes: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(as_bytes).reshape((*codes.shape[:-1], codes.shape[-1] // 8 * 7))
 
 
+# SWAR spreading of a 56-bit word's eight 7-bit fields into the eight bytes of a uint64:
+# 2 x 28-bit halves, then 4 x 14-bit quarters, then 8 x 7-bit fields, each at a byte boundary.
+_U64 = np.uint64
+_SPREAD = ((_U64(0x000000000FFFFFFF), _U64(0x00FFFFFFF0000000), _U64(4)),
+           (_U64(0x00003FFF00003FFF), _U64(0x0FFFC0000FFFC000), _U64(2)),
+           (_U64(0x007F007F007F007F), _U64(0x3F803F803F803F80), _U64(1)))
+_CHUNK_GROUPS = 1 << 16  # 64 Ki groups (1 Mi weights, ~2 MiB of output) per block: stays in cache
+
+
+_LOW56 = _U64(0x00FFFFFFFFFFFFFF)
+
+
+def _codes_of_groups(groups: np.ndarray) -> np.ndarray:
+    """(G, 7) packed bytes -> (G * 8,) codes in stream order, via one uint64 per group.
+
+    Each group is read as an unaligned 8-byte word (the eighth byte masked off), except the last,
+    which has no eighth byte to borrow; the spreading runs in place."""
+    count = groups.shape[0]
+    flat = np.ascontiguousarray(groups).reshape(-1)
+    x = np.empty(count, np.uint64)
+    if count > 1:
+        np.bitwise_and(np.ndarray((count - 1,), "<u8", buffer=flat, offset=0, strides=(7,)), _LOW56, out=x[:-1])
+    if count:
+        last = np.zeros(8, np.uint8)
+        last[:BYTES_PER_GROUP] = flat[-BYTES_PER_GROUP:]
+        x[-1] = last.view("<u8")[0]
+    tmp = np.empty_like(x)
+    for keep, move, shift in _SPREAD:
+        np.bitwise_and(x, move, out=tmp)
+        np.left_shift(tmp, shift, out=tmp)
+        np.bitwise_and(x, keep, out=x)
+        np.bitwise_or(x, tmp, out=x)
+    return x.view(np.uint8)
+
+
 def unpack_codes(packed: np.ndarray) -> np.ndarray:
     """Seven bytes to eight 7-bit codes, along the last axis."""
     array("packed", packed, dtype=np.uint8)
     if packed.shape[-1] % BYTES_PER_GROUP:
         raise ValueError(f"the last axis of packed must be a multiple of 7, got {packed.shape[-1]}")
-    groups = packed.reshape(-1, BYTES_PER_GROUP)
-    padded = np.zeros((groups.shape[0], 8), dtype=np.uint8)
-    padded[:, :BYTES_PER_GROUP] = groups
-    words = padded.view("<u8")  # (G, 1)
-    codes = ((words >> _SHIFTS7) & np.uint64(0x7F)).astype(np.uint8)
+    codes = _codes_of_groups(packed.reshape(-1, BYTES_PER_GROUP))
     return codes.reshape((*packed.shape[:-1], packed.shape[-1] // 7 * 8))
+
+
+def _unpack_block(groups: np.ndarray, out: np.ndarray) -> None:
+    np.take(_PAIR_TABLE_U16, _codes_of_groups(groups).astype(np.intp), out=out)
 
 
 def unpack_weights(packed: np.ndarray, k: int | None = None) -> np.ndarray:
     """Packed bytes (..., 7 * G) to int8 weights (..., 16 * G) in stream order, by the 128-entry table.
 
-    `k`, if given, drops the zero padding."""
-    codes = unpack_codes(packed)
-    weights = np.take(_PAIR_TABLE_U16, codes).view(np.int8)
-    if k is not None:
-        if not 0 <= k <= weights.shape[-1]:
-            raise ValueError(f"k={k} is outside [0, {weights.shape[-1]}]")
-        weights = weights[..., :k]
-    return weights
+    Blocks of groups are decoded independently (two threads on large inputs; NumPy releases the GIL
+    in these loops). `k`, if given, drops the zero padding."""
+    array("packed", packed, dtype=np.uint8)
+    if packed.shape[-1] % BYTES_PER_GROUP:
+        raise ValueError(f"the last axis of packed must be a multiple of 7, got {packed.shape[-1]}")
+    width = packed.shape[-1] // 7 * 16
+    if k is not None and not 0 <= k <= width:
+        raise ValueError(f"k={k} is outside [0, {width}]")
+    groups = np.ascontiguousarray(packed).reshape(-1, BYTES_PER_GROUP)
+    out = np.empty(groups.shape[0] * CODES_PER_GROUP, np.uint16)
+    spans = [(g, min(g + _CHUNK_GROUPS, groups.shape[0])) for g in range(0, groups.shape[0], _CHUNK_GROUPS)]
+    parallel([partial(_unpack_block, groups[a:b], out[a * CODES_PER_GROUP:b * CODES_PER_GROUP]) for a, b in spans])
+    weights = out.view(np.int8).reshape((*packed.shape[:-1], width))
+    return weights[..., :k] if k is not None else weights
+
+
+def parallel(jobs: list[Callable[[], None]]) -> None:
+    """Run independent NumPy jobs on the kernels' small thread pool (NumPy releases the GIL)."""
+    if len(jobs) > 1:
+        for future in [_pool().submit(job) for job in jobs]:
+            future.result()
+    else:
+        for job in jobs:
+            job()
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="quantproof-unpack")
