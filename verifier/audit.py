@@ -1,0 +1,278 @@
+"""Independent axiom audit of the compiled project, read from its .olean files (no Lean process).
+
+The portable Lean refuses `#print axioms`, so each theorem's proof term is walked here through the
+project's own constants (the `.olean.private` parts hold their bodies). The walk reports `sorryAx`,
+axioms the project declares, the compiler-trust axioms (`Lean.ofReduceBool`, `Lean.ofReduceNat`,
+`Lean.trustCompiler`: what `native_decide` leaves behind), the standard axioms met on the way, and
+the core-library constants the proof rests on. The shipped core library holds statements only
+(module-system export), so axioms used *inside* core-library lemmas are not visible here; on a
+native toolchain `#print axioms` cross-checks the whole closure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verifier.build import BuildResult
+from verifier.lean_data import Constant, Expr
+from verifier.lean_library import Library, open_library
+from verifier.lean_pretty import Printer, canonical, has_loose, used_constants
+from verifier.olean import OleanError
+from verifier.project import BUILD_LIB
+from verifier.toolchain.base import Toolchain
+from verifier.watchdog import Limits, run_guarded
+
+STANDARD_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
+COMPILER_TRUST = ("Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.trustCompiler")
+SORRY = "sorryAx"
+VALUE_TYPES = {"Nat", "Int", "Rat", "Bool", "Int8", "Int32", "UInt8", "UInt32", "UInt64", "Float", "String",
+               "List", "Array", "Prod", "Option", "Prop", "Type", "Fin", "Vector", "Quantproof.Tile"}
+LIMITATION = ("The portable Lean's core library holds statements only (module-system export: its theorems "
+              "are imported as body-less axioms), so axioms used inside core-library lemmas cannot be "
+              "enumerated from these files; the audit walks every project proof and stops at the core "
+              "library, which is trusted as shipped. On a native toolchain `#print axioms` cross-checks the "
+              "whole closure.")
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One binder of a theorem's statement: a variable, an instance, or a hypothesis it assumes."""
+
+    name: str
+    statement: str
+    role: str  # variable | instance | hypothesis
+
+
+@dataclass(frozen=True)
+class TheoremAudit:
+    name: str
+    module: str
+    file: str
+    line: int
+    statement: str
+    statement_hash: str
+    hypotheses: tuple[Hypothesis, ...]
+    uses_sorry: bool
+    project_axioms: tuple[str, ...]
+    compiler_trust: tuple[str, ...]
+    standard_axioms: tuple[str, ...]
+    rests_on: tuple[str, ...]
+    rests_on_modules: tuple[str, ...]
+    closure_size: int
+    native_axioms: tuple[str, ...] | None = None
+
+    @property
+    def kernel_clean(self) -> bool:
+        """No sorry, no project axiom, no compiler trust: what the kernel accepted stands on its own."""
+        return not (self.uses_sorry or self.project_axioms or self.compiler_trust)
+
+    @property
+    def status(self) -> str:
+        if self.uses_sorry:
+            return "sorry"
+        if self.project_axioms:
+            return "extra-axiom"
+        if self.compiler_trust:
+            return "compiler-trust"
+        return "proved"
+
+
+@dataclass(frozen=True)
+class MissingTheorem:
+    name: str
+    module: str
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    lean_version: str
+    githash: str
+    pointer_bytes: int
+    theorems: tuple[TheoremAudit, ...]
+    missing: tuple[MissingTheorem, ...]
+    declared_axioms: tuple[str, ...]
+    limitation: str = LIMITATION
+    cross_checked: bool = False
+    cross_check_mismatches: tuple[str, ...] = field(default_factory=tuple)
+
+    def theorem(self, name: str) -> TheoremAudit | None:
+        return next((t for t in self.theorems if t.name == name), None)
+
+
+def source_name(olean_name: str) -> str:
+    """`_private.Quantproof.Quant.0.Quantproof.index_error` -> `Quantproof.index_error`."""
+    match = re.match(r"_private\.(?:[^.]+\.)*?0\.(.+)$", olean_name)
+    return match.group(1) if match else olean_name
+
+
+def _is_auxiliary(name: str) -> bool:
+    return bool(re.search(r"\._proof_|\.match_\d|\.proof_\d|\._aux|\._unary|\._sunfold|\.eq_\d|\._private", name))
+
+
+def statement_hash(const: Constant) -> str:
+    text = f"{' '.join(const.level_params)}|{canonical(const.type)}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Auditor:
+    """Walks proof terms through the project's constants."""
+
+    def __init__(self, library: Library, printer: Printer) -> None:
+        self.library = library
+        self.printer = printer
+        self._uses: dict[str, set[str]] = {}
+
+    def uses(self, const: Constant) -> set[str]:
+        if const.name not in self._uses:
+            found = used_constants(const.type)
+            for term in (const.value, *const.extra):
+                if term is not None:
+                    found |= used_constants(term)
+            self._uses[const.name] = found
+        return self._uses[const.name]
+
+    def closure(self, const: Constant) -> tuple[set[str], set[str]]:
+        """(project constants reached, core constants at the boundary)."""
+        inside, boundary = {const.name}, set()
+        todo = list(self.uses(const))
+        while todo:
+            name = todo.pop()
+            if name in inside or name in boundary:
+                continue
+            if self.library.is_project(name):
+                inside.add(name)
+                todo.extend(self.uses(self.library.project_constants[name][1]))
+            else:
+                boundary.add(name)
+        return inside, boundary
+
+    def hypotheses(self, type_: Expr) -> tuple[Hypothesis, ...]:
+        out, ctx, cur = [], [], type_
+        while cur.kind == "forall":
+            name, dom, body, info = cur.args
+            fresh = self.printer._fresh(name, ctx) if has_loose(body) or info != "default" else "_"
+            text = self.printer.pp(dom, ctx, 0)
+            head = dom
+            while head.kind == "app":
+                head = head.args[0]
+            if info == "instImplicit":
+                role = "instance"
+            elif head.kind in ("sort",) or (head.kind == "const" and head.args[0] in VALUE_TYPES):
+                role = "variable"
+            else:
+                role = "hypothesis"
+            if fresh == "_":
+                fresh = f"h{sum(h.role == 'hypothesis' for h in out) + 1}"
+            out.append(Hypothesis(fresh, text, role))
+            ctx.append(fresh)
+            cur = body
+        return tuple(out)
+
+    def audit(self, const: Constant, module: str, file: str, line: int) -> TheoremAudit:
+        inside, boundary = self.closure(const)
+        declared = {n for n in inside if self.library.project_constants[n][1].kind == "axiom"}
+        reached = inside | boundary
+        return TheoremAudit(
+            name=source_name(const.name), module=module, file=file, line=line,
+            statement=self.printer.statement(const.type), statement_hash=statement_hash(const),
+            hypotheses=self.hypotheses(const.type),
+            uses_sorry=SORRY in reached,
+            project_axioms=tuple(sorted(source_name(n) for n in declared)),
+            compiler_trust=tuple(n for n in COMPILER_TRUST if n in reached),
+            standard_axioms=tuple(n for n in STANDARD_AXIOMS if n in reached),
+            rests_on=tuple(sorted(boundary)),
+            rests_on_modules=tuple(sorted({self.library.module_of(n) or "?" for n in boundary})),
+            closure_size=len(inside),
+        )
+
+
+def audit_build(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditReport:
+    """Audit every theorem declared in the sources of the modules the build compiled."""
+    compiled = [m for m in build.modules if m.compiled]
+    library = open_library(chain, lean_dir / BUILD_LIB, [m.module for m in compiled])
+    project_prefixes = tuple(sorted({m.module.split(".")[0] for m in build.modules}))
+    auditor = Auditor(library, Printer(library.lookup, project_prefixes))
+    by_source = {source_name(n): (mod, c) for n, (mod, c) in library.project_constants.items()}
+    theorems, missing = [], []
+    for module in build.modules:
+        for decl in module.declarations:
+            if decl.kind not in ("theorem", "lemma"):
+                continue
+            if not module.compiled:
+                missing.append(MissingTheorem(decl.name, module.module, module.file, decl.line,
+                                              f"module {module.status}"))
+                continue
+            found = by_source.get(decl.name)
+            if found is None or found[1].kind != "theorem":
+                missing.append(MissingTheorem(decl.name, module.module, module.file, decl.line,
+                                              "not in the compiled module"))
+                continue
+            theorems.append(auditor.audit(found[1], module.module, module.file, decl.line))
+    declared = sorted(source_name(n) for n, (_, c) in library.project_constants.items()
+                      if c.kind == "axiom" and not _is_auxiliary(n))
+    any_module = next(iter(library.project_modules.values()), None)
+    header = any_module.o.header if any_module else None
+    return AuditReport(header.lean_version if header else "", header.githash if header else "",
+                       header.pointer_size if header else 0, tuple(theorems), tuple(missing), tuple(declared))
+
+
+# --- native cross-check -----------------------------------------------------------------------------------
+
+_AXIOMS_RE = re.compile(r"'(?P<name>[^']+)' depends on axioms: \[(?P<axioms>[^\]]*)\]")
+_NO_AXIOMS_RE = re.compile(r"'(?P<name>[^']+)' does not depend on any axioms")
+
+
+def parse_print_axioms(text: str) -> dict[str, tuple[str, ...]]:
+    """`#print axioms` messages -> theorem name -> axioms."""
+    out: dict[str, tuple[str, ...]] = {}
+    for match in _AXIOMS_RE.finditer(text):
+        out[match["name"]] = tuple(a.strip() for a in match["axioms"].split(",") if a.strip())
+    for match in _NO_AXIOMS_RE.finditer(text):
+        out[match["name"]] = ()
+    return out
+
+
+def native_cross_check(chain: Toolchain, lean_dir: Path, report: AuditReport,
+                       limits: Limits | None = None) -> AuditReport:
+    """On a native toolchain: `#print axioms` in a generated non-module file; record disagreements."""
+    if chain.kind != "native" or not report.theorems:
+        return report
+    modules = sorted({t.module for t in report.theorems})
+    text = "\n".join([*(f"import {m}" for m in modules), "", *(f"#print axioms {t.name}" for t in report.theorems)])
+    with tempfile.TemporaryDirectory(prefix="quantproof-axioms-") as scratch:
+        source = Path(scratch) / "PrintAxioms.lean"
+        source.write_text(text + "\n", encoding="utf-8")
+        run = run_guarded(chain.command([str(source)]), env=chain.env([lean_dir / BUILD_LIB]), cwd=Path(scratch),
+                          limits=limits or Limits.from_env())
+    found = parse_print_axioms(run.stdout + run.stderr)
+    theorems, mismatches = [], []
+    for t in report.theorems:
+        native = found.get(t.name)
+        if native is None:
+            mismatches.append(f"{t.name}: no #print axioms answer")
+        else:
+            ours_forbidden = {SORRY} if t.uses_sorry else set()
+            ours_forbidden |= set(t.compiler_trust) | set(t.project_axioms)
+            theirs_forbidden = {a for a in native if a not in STANDARD_AXIOMS}
+            if ours_forbidden != theirs_forbidden:
+                mismatches.append(f"{t.name}: olean audit {sorted(ours_forbidden)} vs #print axioms "
+                                  f"{sorted(theirs_forbidden)}")
+        theorems.append(TheoremAudit(**{**t.__dict__, "native_axioms": native}))
+    return AuditReport(report.lean_version, report.githash, report.pointer_bytes, tuple(theorems), report.missing,
+                       report.declared_axioms, report.limitation, True, tuple(mismatches))
+
+
+def audit_or_error(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditReport:
+    try:
+        return native_cross_check(chain, lean_dir, audit_build(chain, lean_dir, build))
+    except OleanError as exc:
+        from verifier.errors import UserError
+
+        raise UserError(f"cannot audit the compiled project: {exc}", hint="rebuild with `quantproof build`") from None

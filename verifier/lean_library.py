@@ -1,0 +1,116 @@
+"""Which module declares a constant: an index over the core library's and the project's .olean files.
+
+The core library index (about 200k names over ~2,100 files) is built once per toolchain and kept in
+the cache folder; project modules are read fresh each time. Constants are decoded on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verifier.lean_data import Constant, ModuleReader
+from verifier.olean import Olean, OleanError, load_module
+from verifier.toolchain.base import Toolchain
+from verifier.toolchain.cache import cache_root
+
+INDEX_VERSION = 1
+
+
+def _module_name(lib: Path, path: Path) -> str:
+    rel = path.relative_to(lib)
+    return ".".join(rel.with_name(rel.name.removesuffix(".olean")).parts)
+
+
+def _index_file(chain: Toolchain) -> Path:
+    digest = hashlib.sha256(chain.identity.encode()).hexdigest()[:16]
+    return cache_root() / "index" / f"core-v{INDEX_VERSION}-{digest}.json"
+
+
+def build_core_index(chain: Toolchain) -> dict[str, str]:
+    """constant name -> module, for every .olean of the toolchain's core library (cached on disk)."""
+    path = _index_file(chain)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    index: dict[str, str] = {}
+    lib = chain.core_lib
+    for olean_path in sorted(lib.rglob("*.olean")):
+        if olean_path.name.startswith("._"):
+            continue
+        module = _module_name(lib, olean_path)
+        try:
+            reader = ModuleReader(Olean(olean_path, pointer_size=chain.version.pointer_bytes))
+            for ptr in reader.o.obj(reader.root.fields[1]):
+                index.setdefault(reader.name(ptr), module)
+        except (OleanError, IndexError, AttributeError):
+            continue  # unreadable library file: its constants simply stay unindexed
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(index))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs rebuilding the index next time
+    return index
+
+
+@dataclass
+class Library:
+    """Constants by name across the core library and the project's compiled modules."""
+
+    chain: Toolchain
+    project_lib: Path
+    core_index: dict[str, str]
+    project_modules: dict[str, ModuleReader] = field(default_factory=dict)
+    project_constants: dict[str, tuple[str, Constant]] = field(default_factory=dict)
+    _core_readers: dict[str, ModuleReader] = field(default_factory=dict)
+    _core_constants: dict[str, Constant | None] = field(default_factory=dict)
+
+    def load_project_module(self, module: str) -> None:
+        base = self.project_lib / Path(*module.split("."))
+        reader = ModuleReader(load_module(base, self.chain.version.pointer_bytes))
+        self.project_modules[module] = reader
+        for const in reader.constants():
+            self.project_constants[const.name] = (module, const)
+
+    def is_project(self, name: str) -> bool:
+        return name in self.project_constants
+
+    def module_of(self, name: str) -> str | None:
+        if name in self.project_constants:
+            return self.project_constants[name][0]
+        return self.core_index.get(name)
+
+    def lookup(self, name: str) -> Constant | None:
+        """The constant as its module exports it (core library: types only; theorems appear as axioms)."""
+        if name in self.project_constants:
+            return self.project_constants[name][1]
+        if name in self._core_constants:
+            return self._core_constants[name]
+        module = self.core_index.get(name)
+        found = None
+        if module is not None:
+            reader = self._core_readers.get(module)
+            if reader is None:
+                path = self.chain.core_lib / Path(*module.split(".")).with_suffix(".olean")
+                reader = ModuleReader(Olean(path, pointer_size=self.chain.version.pointer_bytes))
+                self._core_readers[module] = reader
+            names = reader.o.obj(reader.root.fields[1])
+            consts = reader.o.obj(reader.root.fields[2])
+            for i, ptr in enumerate(names):
+                if reader.name(ptr) == name:
+                    found = reader.constant(consts[i])
+                    break
+        self._core_constants[name] = found
+        return found
+
+
+def open_library(chain: Toolchain, project_lib: Path, modules: list[str]) -> Library:
+    library = Library(chain, project_lib, build_core_index(chain))
+    for module in modules:
+        library.load_project_module(module)
+    return library
