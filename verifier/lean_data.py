@@ -81,10 +81,7 @@ class ModuleReader:
         if ptr in self._levels:
             return self._levels[ptr]
         node = self.o.obj(ptr)
-        if isinstance(node, int):
-            text = "0"
-        else:
-            text = self._level_text(node)
+        text = "0" if isinstance(node, int) else self._level_text(node)
         self._levels[ptr] = text
         return text
 

@@ -127,7 +127,7 @@ class Printer:
         return candidate
 
     def _forall(self, e: Expr, ctx: list[str]) -> str:
-        name, dom, body, info = e.args
+        _name, dom, body, info = e.args
         if not has_loose(body) and info == "default":
             left = self.pp(dom, ctx, 26)
             return f"{left} → {self.pp(body, [*ctx, '_'], 25)}"
