@@ -8,9 +8,11 @@ line. The file imports the project's compiled modules, so the project must be bu
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from verifier.messages import Diagnostic, parse_output
@@ -47,6 +49,7 @@ class BatchResult:
     elapsed_s: float
     peak_rss_bytes: int
     killed: str | None
+    reused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -70,10 +73,47 @@ def render(imports: Sequence[str], snippets: Sequence[Snippet], opens: Sequence[
     return "\n".join(lines) + "\n", spans
 
 
+def _cache_key(chain: Toolchain, lean_dir: Path, text: str) -> str:
+    """Lean's verdicts are a function of the file, the imported compiled modules and the toolchain."""
+    digest = hashlib.sha256()
+    digest.update(chain.identity.encode())
+    digest.update(text.encode())
+    lib = lean_dir.absolute() / BUILD_LIB
+    for path in sorted(lib.rglob("*.olean*")):
+        digest.update(str(path.relative_to(lib)).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets: Sequence[Snippet],
-              *, opens: Sequence[str] = (), limits: Limits | None = None) -> BatchResult:
-    """Check every snippet in one Lean process; results in the snippets' order."""
+              *, opens: Sequence[str] = (), limits: Limits | None = None, reuse: bool = False) -> BatchResult:
+    """Check every snippet in one Lean process; results in the snippets' order.
+
+    With `reuse`, a verdict saved for exactly the same file, compiled imports and toolchain is returned
+    without starting Lean (kept under lean/.lake/quantproof/batch/)."""
     text, spans = render(imports, snippets, opens)
+    cache = lean_dir.absolute() / ".lake" / "quantproof" / "batch" / f"{_cache_key(chain, lean_dir, text)}.json"
+    if reuse and cache.is_file():
+        try:
+            return _from_json(json.loads(cache.read_text()))
+        except (ValueError, KeyError, TypeError):
+            pass
+    result = _run(chain, lean_dir, imports, text, spans, snippets, limits)
+    if result.killed is None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(asdict(result)))
+    return result
+
+
+def _from_json(data: dict) -> BatchResult:
+    results = tuple(SnippetResult(r["key"], r["ok"], tuple(Diagnostic(**d) for d in r["diagnostics"]))
+                    for r in data["results"])
+    header = tuple(Diagnostic(**d) for d in data["header_errors"])
+    return BatchResult(results, header, data["elapsed_s"], data["peak_rss_bytes"], data["killed"], True)
+
+
+def _run(chain: Toolchain, lean_dir: Path, imports: Sequence[str], text: str, spans: list[range],
+         snippets: Sequence[Snippet], limits: Limits | None) -> BatchResult:
     with tempfile.TemporaryDirectory(prefix="quantproof-batch-") as scratch:
         source = Path(scratch) / "QuantproofBatch.lean"
         source.write_text(text, encoding="utf-8")

@@ -27,6 +27,7 @@ class Requirement:
     text: str
     lean: tuple[str, ...]
     python: tuple[str, ...]
+    differential: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def load_spec(path: Path = SPEC_FILE) -> Spec:
         constants = {name: Constant(name, int(c["value"]), str(c["lean"]), str(c.get("unit", "")))
                      for name, c in data["constants"].items()}
         reqs = tuple(Requirement(r["id"], r["title"], " ".join(r["text"].split()), tuple(r["lean"]),
-                                 tuple(r["python"])) for r in data["requirement"])
+                                 tuple(r["python"]), tuple(r.get("differential", ()))) for r in data["requirement"])
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{path}: not a valid requirements file ({type(exc).__name__}: {exc})") from None
     ids = [r.id for r in reqs]

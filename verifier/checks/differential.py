@@ -196,13 +196,13 @@ def families(seed: int, n: int = 24) -> list[Family]:
             + _tile_families(rng, n // 2))
 
 
-def run_differential(chain: Toolchain, lean_dir: Path, seed: int, n: int = 24,
-                     limits: Limits | None = None) -> tuple[list[DifferentialResult], BatchResult]:
+def run_differential(chain: Toolchain, lean_dir: Path, seed: int, n: int = 24, limits: Limits | None = None,
+                     reuse: bool = False) -> tuple[list[DifferentialResult], BatchResult]:
     """Evaluate every case in one Lean process and pair each verdict with its NumPy value."""
     fams = families(seed, n)
     snippets = [Snippet(f"{f.name}:{i}", f"example : {prop} := by {tactic}")
                 for f in fams for i, (prop, _, tactic) in enumerate(f.cases)]
-    batch = run_batch(chain, lean_dir, IMPORTS, snippets, limits=limits)
+    batch = run_batch(chain, lean_dir, IMPORTS, snippets, limits=limits, reuse=reuse)
     verdicts = batch.by_key()
     results = []
     for f in fams:

@@ -82,6 +82,7 @@ class CheckReport:
     lean_elapsed_s: float = 0.0
     lean_killed: str | None = None
     lean_header_errors: tuple[str, ...] = ()
+    lean_reused: bool = False
 
     @property
     def differential_cases(self) -> int:

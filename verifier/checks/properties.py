@@ -298,16 +298,26 @@ def _planner_within_budget(rec: Recorder):
     return test
 
 
+def _overlap(a, b) -> bool:
+    return all(x0 < y1 and y0 < x1 for x0, x1, y0, y1 in (
+        (a.row, a.row + a.rows, b.row, b.row + b.rows), (a.red, a.red + a.reds, b.red, b.red + b.reds),
+        (a.col, a.col + a.cols, b.col, b.col + b.cols)))
+
+
 def _planner_exact_cover(rec: Recorder):
-    @given(st.integers(1, 64), st.integers(1, 400), st.integers(1, 400))
+    # boxes inside the space, pairwise disjoint, with volumes summing to M*K*N: an exact cover
+    @given(st.integers(1, 500), st.integers(1, 1000), st.integers(1, 1000))
     def test(m, k, n):
         rec.calls += 1
-        counts = np.zeros((m, k, n), np.int16)
-        for t in plan(m, k, n):
-            counts[t.row:t.row + t.rows, t.red:t.red + t.reds, t.col:t.col + t.cols] += 1
-            rec.check(t.row + t.rows <= m and t.red + t.reds <= k and t.col + t.cols <= n, "tile outside")
-        rec.check(bool((counts == 1).all()), f"({m},{k},{n}): a point is covered {int(counts.max())} times "
-                                             f"or {int(counts.min())}")
+        tiles = list(plan(m, k, n))
+        for t in tiles:
+            rec.check(t.rows > 0 and t.reds > 0 and t.cols > 0, f"({m},{k},{n}): empty tile {t}")
+            rec.check(t.row + t.rows <= m and t.red + t.reds <= k and t.col + t.cols <= n,
+                      f"({m},{k},{n}): tile {t} outside the space")
+        volume = sum(t.rows * t.reds * t.cols for t in tiles)
+        rec.check(volume == m * k * n, f"({m},{k},{n}): tiles cover {volume} points of {m * k * n}")
+        clash = next(((a, b) for i, a in enumerate(tiles) for b in tiles[i + 1:] if _overlap(a, b)), None)
+        rec.check(clash is None, f"({m},{k},{n}): tiles {clash} overlap")
     return test
 
 
@@ -342,7 +352,7 @@ PROPERTIES: tuple[Property, ...] = (
              "M, K, N in [1, 40000] and edge sizes around 320", "(budget - bytes) / budget",
              _planner_within_budget, 300),
     Property("planner_exact_cover", "REQ-TILE", "every (i, j, l) lies in exactly one planned tile",
-             "M in [1,64], K, N in [1,400]", "none (exact)", _planner_exact_cover, 40),
+             "M in [1,500], K, N in [1,1000]", "none (exact)", _planner_exact_cover, 100),
 )
 
 

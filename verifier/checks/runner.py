@@ -32,12 +32,13 @@ def closed_forms() -> list[ClosedFormResult]:
 
 
 def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAULT_SEED, scale: float = 1.0,
-               cases: int = 24, limits: Limits | None = None) -> CheckReport:
-    """Everything `quantproof check` reports; the Lean project must already be built."""
+               cases: int = 24, limits: Limits | None = None, reuse: bool = False) -> CheckReport:
+    """Everything `quantproof check` reports; the Lean project must already be built. With `reuse`, the
+    Lean verdicts of an identical differential batch (same cases, same compiled modules) are reused."""
     props = properties.run_all(seed, scale)
-    diffs, batch = differential.run_differential(chain, lean_dir, seed, cases, limits)
+    diffs, batch = differential.run_differential(chain, lean_dir, seed, cases, limits, reuse)
     return CheckReport(tuple(closed_forms()), tuple(props), tuple(diffs), tuple(claims.audit_claims()),
-                       batch.elapsed_s, batch.killed, tuple(h.first_line() for h in batch.header_errors))
+                       batch.elapsed_s, batch.killed, tuple(h.first_line() for h in batch.header_errors), batch.reused)
 
 
 def format_report(report: CheckReport) -> str:
