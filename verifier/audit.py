@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from verifier.build import BuildResult
@@ -63,6 +63,7 @@ class TheoremAudit:
     rests_on: tuple[str, ...]
     rests_on_modules: tuple[str, ...]
     closure_size: int
+    uses_project: tuple[str, ...] = ()
     native_axioms: tuple[str, ...] | None = None
 
     @property
@@ -104,6 +105,12 @@ class AuditReport:
 
     def theorem(self, name: str) -> TheoremAudit | None:
         return next((t for t in self.theorems if t.name == name), None)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for row, t in zip(data["theorems"], self.theorems, strict=True):
+            row["status"] = t.status
+        return data
 
 
 def source_name(olean_name: str) -> str:
@@ -190,6 +197,8 @@ class Auditor:
             rests_on=tuple(sorted(boundary)),
             rests_on_modules=tuple(sorted({self.library.module_of(n) or "?" for n in boundary})),
             closure_size=len(inside),
+            uses_project=tuple(sorted({source_name(n) for n in self.uses(const)
+                                       if self.library.is_project(n) and n != const.name})),
         )
 
 

@@ -104,7 +104,7 @@ def _print_build_summary(result) -> None:
 
 # --- check ---------------------------------------------------------------------------------------------
 
-def _built_project(args: argparse.Namespace):
+def _built_project(args: argparse.Namespace, allow_incomplete: bool = False):
     """Toolchain and lean dir after an incremental build; a failed build stops the command."""
     from verifier.build import BuildOptions, build
     from verifier.toolchain import require
@@ -112,7 +112,7 @@ def _built_project(args: argparse.Namespace):
     lean_dir = find_lean_dir(args.project)
     chain = require(lean_dir, args.toolchain)
     result = build(lean_dir, chain, BuildOptions(jobs=2, limits=_limits(args)), _say)
-    if result.status != "ok":
+    if result.status != "ok" and not (allow_incomplete and result.status == "incomplete"):
         raise UserError(f"lean/ does not build clean ({result.status}); run `quantproof build` for details")
     return chain, lean_dir, result
 
@@ -127,6 +127,90 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = run_checks(chain, lean_dir, seed=args.seed, scale=args.examples_scale, limits=_limits(args))
     print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0 if report.passed else 1
+
+
+# --- audit, evidence, report, review ----------------------------------------------------------------------
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from verifier.audit import audit_or_error
+
+    chain, lean_dir, built = _built_project(args, allow_incomplete=True)
+    report = audit_or_error(chain, lean_dir, built)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        for t in report.theorems:
+            extra = ", ".join(x for x in (
+                "sorry" if t.uses_sorry else "", *t.project_axioms, *t.compiler_trust) if x)
+            print(f"{t.status:<15} {t.name}" + (f"  [{extra}]" if extra else "")
+                  + (f"  axioms: {', '.join(t.standard_axioms)}" if t.standard_axioms else ""))
+        for m in report.missing:
+            print(f"{'not compiled':<15} {m.name}  ({m.reason})")
+        print(f"{sum(t.status == 'proved' for t in report.theorems)} of {len(report.theorems) + len(report.missing)} "
+              f"theorems proved; declared axioms: {', '.join(report.declared_axioms) or 'none'}")
+    bad = any(t.status != "proved" for t in report.theorems) or report.missing or report.declared_axioms
+    return 1 if bad else 0
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from verifier.evidence.collect import EvidenceOptions, collect
+    from verifier.evidence.output import write_evidence
+    from verifier.toolchain import require
+
+    lean_dir = find_lean_dir(args.project)
+    chain = require(lean_dir, args.toolchain)
+    if args.examples_scale <= 0:
+        raise UserError(f"--examples-scale {args.examples_scale}: must be positive")
+    options = EvidenceOptions(jobs=args.jobs, seed=args.seed, examples_scale=args.examples_scale,
+                              run_differential=not args.no_differential, reuse_lean_verdicts=not args.fresh,
+                              level=args.level, limits=_limits(args))
+    repo = lean_dir.parent
+    data = collect(chain, lean_dir, repo, args.argv, options, _say)
+    out = Path(args.out)
+    write_evidence(data, out)
+    print(data["verdict"]["line"])
+    print(f"wrote {out / 'report.html'}, {out / 'evidence.json'}, {out / 'summary.md'}")
+    return 0 if data["verdict"]["status"] == "PASS" else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from verifier.evidence.output import read_evidence, write_evidence
+
+    folder = Path(args.from_dir)
+    data = read_evidence(folder)
+    write_evidence(data, Path(args.out) if args.out else folder)
+    print(data["verdict"]["line"])
+    return 0 if data["verdict"]["status"] == "PASS" else 1
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from verifier.audit import audit_or_error
+    from verifier.requirements import spec
+    from verifier.reviews import load_reviews, record, review_status, save_reviews
+
+    chain, lean_dir, built = _built_project(args)
+    report = audit_or_error(chain, lean_dir, built)
+    wanted = [t for r in spec().requirements for t in r.lean] if args.all or not args.theorems else args.theorems
+    hashes = {}
+    for name in wanted:
+        t = report.theorem(name)
+        if t is None:
+            raise UserError(f"{name}: no such theorem in the compiled project")
+        if t.status != "proved":
+            raise UserError(f"{name} is {t.status}; only a proved statement can be reviewed")
+        hashes[name] = t.statement_hash
+    reviews = load_reviews()
+    for name, digest in hashes.items():
+        before = review_status(name, digest, reviews)
+        if args.show or before != "reviewed":
+            print(f"{before:<10} {name}: {report.theorem(name).statement}")
+    if args.show:
+        return 0
+    if not args.by:
+        raise UserError("--by NAME is required to record a review")
+    save_reviews(record(reviews, hashes, args.by))
+    print(f"recorded {len(hashes)} reviewed statements")
+    return 0
 
 
 # --- parser ----------------------------------------------------------------------------------------------
@@ -172,6 +256,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--examples-scale", type=float, default=1.0, help="multiply every property's example count")
     p.set_defaults(handler=cmd_check)
 
+    p = sub.add_parser("audit", help="axiom audit of every theorem, read from the compiled .olean files")
+    _common(p)
+    _lean_limits(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_audit)
+
+    p = sub.add_parser("evidence", help="the main job: build, audit, check, and write the evidence report")
+    _common(p)
+    _lean_limits(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for report.html, evidence.json, summary.md")
+    p.add_argument("-j", "--jobs", type=int, default=2)
+    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--examples-scale", type=float, default=1.0)
+    p.add_argument("--level", default="A", choices=["A", "B", "C", "D"], help="software level claimed")
+    p.add_argument("--no-differential", action="store_true", help="skip the Lean differential checks "
+                   "(the verdict then fails)")
+    p.add_argument("--fresh", action="store_true", help="rerun Lean even when its verdicts could be reused")
+    p.set_defaults(handler=cmd_evidence)
+
+    p = sub.add_parser("report", help="re-render a saved evidence folder without re-running anything")
+    p.add_argument("--from", dest="from_dir", required=True, metavar="DIR")
+    p.add_argument("--out", metavar="DIR", help="write there instead of in place")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("review", help="show or record reviewed statement hashes of the requirement theorems")
+    _common(p)
+    p.add_argument("theorems", nargs="*", help="theorems to record (default: every requirement theorem)")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--by", metavar="NAME", help="who reviewed the statements")
+    p.add_argument("--show", action="store_true", help="only show each statement and its review status")
+    p.set_defaults(handler=cmd_review)
+
     for register in _extra_commands():
         register(sub)
     return parser
@@ -191,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         return args.handler(args)
     except UserError as exc:

@@ -118,8 +118,10 @@ class Printer:
 
     @staticmethod
     def _fresh(name: str, ctx: list[str]) -> str:
-        base = name if name and not name.startswith("_") else "x"
-        base = base.replace("._@", "").split(".")[-1] or "x"
+        base = name.split("._@")[0] if name else ""  # drop macro scopes
+        base = base.split(".")[-1]
+        if not base or base.startswith("_") or base.isdigit():
+            base = "x"
         candidate, n = base, 1
         while candidate in ctx:
             candidate = f"{base}{n}"
@@ -204,7 +206,16 @@ class Printer:
             text = f"if {self.pp(args[1], ctx, 0)} then {self.pp(args[3], ctx, 0)} else {self.pp(args[4], ctx, 0)}"
             return self._paren(text, prec > 0)
         if name in ("List.cons", "List.nil"):
-            return self._list(name, args, ctx)
+            listed = self._list(name, args, ctx)
+            if listed is not None:
+                return listed
+            if name == "List.cons" and len(args) == 3:
+                text = f"{self.pp(args[1], ctx, 68)} :: {self.pp(args[2], ctx, 67)}"
+                return self._paren(text, prec > 67)
+        if name == "Prod" and len(args) == 2:
+            return self._paren(f"{self.pp(args[0], ctx, 36)} × {self.pp(args[1], ctx, 35)}", prec > 35)
+        if name in ("Prod.fst", "Prod.snd") and len(args) == 3:
+            return f"{self.pp(args[2], ctx, MAX_PREC)}.{1 if name == 'Prod.fst' else 2}"
         if name in ("GetElem.getElem!", "GetElem?.getElem!", "getElem!") and len(args) >= 2:
             return f"{self.pp(args[-2], ctx, MAX_PREC)}[{self.pp(args[-1], ctx, 0)}]!"
         return None

@@ -1,0 +1,69 @@
+"""Configuration index (DO-178C §7): what was checked, with which tools, by which commands."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from verifier.toolchain.base import Toolchain
+
+INPUT_GLOBS = ("lean/**/*.lean", "lean/lakefile.toml", "lean/lean-toolchain", "verifier/spec/*.toml",
+               "verifier/**/*.py", "prover/**/*.py", "pyproject.toml", "constraints.txt")
+PACKAGES = ("numpy", "sympy", "hypothesis", "networkx", "psutil", "lean-dojo", "matplotlib")
+
+
+def _git(repo: Path, *args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def input_files(repo: Path) -> list[dict]:
+    seen: set[Path] = set()
+    rows = []
+    for pattern in INPUT_GLOBS:
+        for path in sorted(repo.glob(pattern)):
+            if path in seen or not path.is_file() or ".lake" in path.parts or "__pycache__" in path.parts:
+                continue
+            seen.add(path)
+            rows.append({"path": str(path.relative_to(repo)), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                         "bytes": path.stat().st_size})
+    return rows
+
+
+def toolchain_identity(chain: Toolchain) -> dict:
+    info = {"kind": chain.kind, "lean_version": chain.version.version, "target": chain.version.target,
+            "commit": chain.version.commit, "pointer_bytes": chain.version.pointer_bytes, "reason": chain.reason}
+    if chain.root is not None and (chain.root / "manifest.json").is_file():
+        manifest = json.loads((chain.root / "manifest.json").read_text())
+        info.update({"node_version": manifest.get("node_version"), "npm_integrity": manifest.get("npm_integrity"),
+                     "artefact_sha256": manifest.get("artefact_sha256"),
+                     "patched_lean_js_sha256": manifest.get("lean_js_sha256"), "glue_fixes": manifest.get("glue_fixes")})
+    return info
+
+
+def configuration(repo: Path, chain: Toolchain, argv: list[str]) -> dict:
+    status = _git(repo, "status", "--porcelain")
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = "not installed"
+    return {
+        "commit": _git(repo, "rev-parse", "HEAD") or "unknown (not a git checkout)",
+        "dirty": bool(status),
+        "dirty_files": status.splitlines()[:50],
+        "inputs": input_files(repo),
+        "toolchain": toolchain_identity(chain),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": packages,
+        "commands": [" ".join(["quantproof", *argv])],
+    }
