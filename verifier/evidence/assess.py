@@ -42,8 +42,8 @@ def assess_requirement(req: dict, audit: dict, checks: dict, reviews: dict) -> d
                       "missing": f"missing ({t['reason']})"}.get(t["status"], t["status"])
             problems.append(f"{t['name']} {detail}")
         elif t["review"] != "reviewed":
-            problems.append(f"{t['name']} statement {'changed since review' if t['review'] == 'changed' else 'never reviewed'}"
-                            " (suspect)")
+            why = "changed since review" if t["review"] == "changed" else "never reviewed"
+            problems.append(f"{t['name']} statement {why} (suspect)")
     prop_rows = []
     for name in req["python"]:
         p = props.get(name)
@@ -74,7 +74,8 @@ def assess_requirement(req: dict, audit: dict, checks: dict, reviews: dict) -> d
 def verdict(requirements: list[dict], build: dict, checks: dict, audit: dict) -> dict:
     failures = []
     if build.get("status") != "ok":
-        bad = [f"{m['module']} {m['status']}" for m in build.get("modules", []) if m["status"] not in ("built", "up-to-date")]
+        bad = [f"{m['module']} {m['status']}" for m in build.get("modules", [])
+               if m["status"] not in ("built", "up-to-date")]
         failures.append(f"build {build.get('status', 'missing')}: {', '.join(bad) or 'no modules'}")
     for req in requirements:
         failures += [f"{req['id']}: {p}" for p in req["problems"]]
@@ -127,7 +128,8 @@ def trace(requirements: list[dict], audit: dict) -> dict:
             "suspect_links": suspect, "traced_theorems": len(traced)}
 
 
-def problem_reports(requirements: list[dict], build: dict, checks: dict, audit: dict, mutants: list[dict]) -> list[dict]:
+def problem_reports(requirements: list[dict], build: dict, checks: dict, audit: dict,
+                    mutants: list[dict]) -> list[dict]:
     reports = []
     for m in build.get("modules", []):
         for d in m.get("diagnostics", []):

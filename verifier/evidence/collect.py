@@ -97,6 +97,15 @@ def discharge(text: str) -> str:
     return "premise of the theorem: discharged where the theorem is applied"
 
 
+def assumptions_register(audit: dict, requirements: list[dict]) -> list[dict]:
+    """Every hypothesis of every theorem, with the requirement it serves and how it is discharged."""
+    owner = {t["name"]: r["id"] for r in requirements for t in r["theorems"]}
+    return [{"theorem": t["name"], "requirement": owner.get(t["name"], "supporting"),
+             "hypotheses": [{**h, "discharge": discharge(h["statement"])} for h in t["hypotheses"]
+                            if h["role"] == "hypothesis"]}
+            for t in audit["theorems"]]
+
+
 def _timed(timings: dict, name: str, say: Say, fn: Callable):
     say(f"{name} ...")
     start = time.monotonic()
@@ -164,12 +173,7 @@ def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], optio
         "requirements": requirements,
         "build": build_json,
         "audit": audit_json,
-        "assumptions": [{"theorem": t["name"], "requirement": next((r["id"] for r in requirements
-                                                                     if t["name"] in [x["name"] for x in r["theorems"]]),
-                                                                    "supporting"),
-                         "hypotheses": [{**h, "discharge": discharge(h["statement"])} for h in t["hypotheses"]
-                                        if h["role"] == "hypothesis"]}
-                        for t in audit_json["theorems"]],
+        "assumptions": assumptions_register(audit_json, requirements),
         "checks": checks_json,
         "mutants": mutants,
         "trace": trace,

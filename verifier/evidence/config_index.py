@@ -44,7 +44,8 @@ def toolchain_identity(chain: Toolchain) -> dict:
         manifest = json.loads((chain.root / "manifest.json").read_text())
         info.update({"node_version": manifest.get("node_version"), "npm_integrity": manifest.get("npm_integrity"),
                      "artefact_sha256": manifest.get("artefact_sha256"),
-                     "patched_lean_js_sha256": manifest.get("lean_js_sha256"), "glue_fixes": manifest.get("glue_fixes")})
+                     "patched_lean_js_sha256": manifest.get("lean_js_sha256"),
+                     "glue_fixes": manifest.get("glue_fixes")})
     return info
 
 

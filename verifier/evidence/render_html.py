@@ -10,7 +10,8 @@ from verifier.evidence.figures import summary_svg, trace_svg
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#212121;background:#fafafa}
 main{max-width:1180px;margin:0 auto;padding:24px}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:32px 0 8px;border-bottom:2px solid #e0e0e0;padding-bottom:4px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:18px;margin:32px 0 8px;border-bottom:2px solid #e0e0e0;padding-bottom:4px}
 .verdict{padding:14px 18px;border-radius:6px;font-size:18px;font-weight:700;color:#fff;margin:12px 0}
 .PASS{background:#2e7d32} .FAIL{background:#c62828}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px;background:#fff}
@@ -154,8 +155,8 @@ def section_assumptions(data: dict) -> str:
     rows = []
     for item in data["assumptions"]:
         for h in item["hypotheses"]:
-            rows.append([f"<code>{e(item['theorem'])}</code>", e(item["requirement"]), f"<code>{e(h['statement'])}</code>",
-                         e(h["discharge"])])
+            rows.append([f"<code>{e(item['theorem'])}</code>", e(item["requirement"]),
+                         f"<code>{e(h['statement'])}</code>", e(h["discharge"])])
     return f"<p>{len(rows)} hypotheses over {len(data['assumptions'])} theorems.</p>" + table(
         ["Theorem", "Requirement", "Hypothesis", "How it is discharged"], rows)
 
