@@ -16,7 +16,7 @@ matplotlib.rcParams["svg.hashsalt"] = "quantproof"  # deterministic ids
 
 def _svg(fig) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]

@@ -1,0 +1,130 @@
+"""The independent axiom audit, against a fixture holding each case, and the .olean reader itself."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import pytest
+
+from tests.helpers import copy_fixture, one_line_error, run_cli
+from verifier.audit import audit_build, native_cross_check, parse_print_axioms, source_name
+from verifier.build import BuildOptions, build
+from verifier.lean_library import build_core_index
+from verifier.olean import Olean, OleanError, load_module
+
+pytestmark = pytest.mark.lean
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory, toolchain):
+    root = copy_fixture("auditproj", tmp_path_factory.mktemp("audit"))
+    built = build(root, toolchain, BuildOptions(jobs=2))
+    assert built.status == "incomplete"  # the fixture's sorry
+    return root, built, audit_build(toolchain, root, built)
+
+
+def test_each_case_is_told_apart(audited):
+    _, _, report = audited
+    by = {t.name: t for t in report.theorems}
+    assert by["Aud.clean"].status == "proved" and by["Aud.clean"].standard_axioms == ()
+    assert by["Aud.withSorry"].status == "sorry"
+    assert by["Aud.viaSorry"].status == "sorry"  # only through another theorem
+    assert by["Aud.fromAxiom"].status == "extra-axiom" and by["Aud.fromAxiom"].project_axioms == ("Aud.magic",)
+    assert by["Aud.byNative"].status == "compiler-trust" and "Lean.ofReduceBool" in by["Aud.byNative"].compiler_trust
+    assert by["Aud.usesTrust"].compiler_trust == ("Lean.trustCompiler",)
+    assert by["Aud.usesPropext"].status == "proved" and by["Aud.usesPropext"].standard_axioms == ("propext",)
+    assert by["Aud.hidden"].status == "proved"  # a private theorem, under its source name
+    assert report.declared_axioms == ("Aud.magic",)
+    assert report.pointer_bytes == 4 and report.lean_version.startswith("4.28")
+
+
+def test_statements_are_printed_for_reviewers(audited):
+    _, _, report = audited
+    by = {t.name: t for t in report.theorems}
+    assert by["Aud.usesPropext"].statement == "∀ (a b : Prop), (a ↔ b) → a = b"
+    assert by["Aud.hidden"].statement == "∀ (x : Int), 0 ≤ x → 0 ≤ x + x"
+    assert [h.statement for h in by["Aud.hidden"].hypotheses if h.role == "hypothesis"] == ["0 ≤ x"]
+    assert by["Aud.clean"].rests_on and "Init.Prelude" in by["Aud.clean"].rests_on_modules
+
+
+def test_statement_hash_follows_the_statement_only(audited, toolchain, tmp_path):
+    root, _, report = audited
+    before = {t.name: t.statement_hash for t in report.theorems}
+    copy = tmp_path / "auditproj"
+    shutil.copytree(root, copy)
+    cases = copy / "Aud" / "Cases.lean"
+    text = cases.read_text()
+    text = text.replace("theorem clean (n : Nat) : n + 0 = n := rfl", "theorem clean (n : Nat) : n + 0 = n := by simp")
+    text = text.replace("(x : Int) (h : 0 ≤ x) : 0 ≤ x + x", "(x : Int) (h : 0 ≤ x) : 0 ≤ x + x + x")
+    cases.write_text(text)
+    after = audit_build(toolchain, copy, build(copy, toolchain, BuildOptions(jobs=2)))
+    changed = {t.name for t in after.theorems if t.statement_hash != before[t.name]}
+    assert changed == {"Aud.hidden"}  # a new proof of the same statement keeps its hash
+
+
+def test_cli_audit_exit_status(audited):
+    root, _, _ = audited
+    proc = run_cli("audit", "--project", str(root))
+    assert proc.returncode == 1
+    assert "extra-axiom     Aud.fromAxiom  [Aud.magic]" in proc.stdout
+    assert "declared axioms: Aud.magic" in proc.stdout
+
+
+def test_truncated_olean_is_a_clear_error(audited, tmp_path):
+    root, _, _ = audited
+    olean = root / ".lake/build/lib/lean/Aud/Cases.olean.private"
+    broken = tmp_path / "Cases.olean"
+    broken.write_bytes(olean.read_bytes()[:60])
+    with pytest.raises(OleanError, match="Cases.olean"):
+        Olean(broken)
+
+
+def test_multi_part_module_resolves_across_parts(audited):
+    root, _, _ = audited
+    image = load_module(root / ".lake/build/lib/lean/Aud/Cases", 4)
+    assert image.path.name == "Cases.olean.private" and len(image.others) == 2
+    assert image.header.base_addr > image.others[0].header.base_addr  # later parts map above earlier ones
+
+
+def test_core_index_finds_the_standard_axioms(toolchain):
+    index = build_core_index(toolchain)
+    assert index["propext"] == "Init.Core" and index["Classical.choice"] == "Init.Prelude"
+    assert len(index) > 100_000
+
+
+def test_source_names():
+    assert source_name("_private.Quantproof.Quant.0.Quantproof.index_error") == "Quantproof.index_error"
+    assert source_name("Quantproof.quantize") == "Quantproof.quantize"
+
+
+def test_print_axioms_output_is_parsed():
+    text = ("'Aud.clean' does not depend on any axioms\n"
+            "'Aud.usesPropext' depends on axioms: [propext]\n"
+            "'Aud.byNative' depends on axioms: [Lean.ofReduceBool, Lean.trustCompiler]\n")
+    assert parse_print_axioms(text) == {"Aud.clean": (), "Aud.usesPropext": ("propext",),
+                                        "Aud.byNative": ("Lean.ofReduceBool", "Lean.trustCompiler")}
+
+
+def test_native_cross_check_flags_disagreement(audited, tmp_path):
+    """On a native toolchain `#print axioms` is run; a stand-in `lean` answers here."""
+    root, _, report = audited
+    answers = "\n".join(f"'{t.name}' depends on axioms: [propext]" if t.name != "Aud.withSorry"
+                        else f"'{t.name}' depends on axioms: [sorryAx]" for t in report.theorems)
+    fake = tmp_path / "lean"
+    fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{answers}\nEOF\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    from verifier.toolchain.base import LeanVersion, Toolchain
+
+    chain = Toolchain("native", LeanVersion("4.28.0", "x86_64-unknown-linux-gnu", "0" * 40), (str(fake),),
+                      tmp_path)
+    checked = native_cross_check(chain, root, report)
+    assert checked.cross_checked
+    # the stand-in claims no sorry in viaSorry and no axiom in fromAxiom/byNative: each is a mismatch
+    flagged = {m.split(":")[0] for m in checked.cross_check_mismatches}
+    assert {"Aud.viaSorry", "Aud.fromAxiom", "Aud.byNative", "Aud.usesTrust"} <= flagged
+    assert "Aud.withSorry" not in flagged and "Aud.clean" not in flagged
+
+
+def test_audit_of_missing_project_is_one_line(tmp_path):
+    line = one_line_error(run_cli("audit", "--project", str(tmp_path / "nowhere")))
+    assert "no Lean project" in line
