@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+
 import pytest
 
 from tests.helpers import copy_fixture, one_line_error, run_cli
@@ -75,7 +76,7 @@ def test_truncated_olean_is_a_clear_error(audited, tmp_path):
     olean = root / ".lake/build/lib/lean/Aud/Cases.olean.private"
     broken = tmp_path / "Cases.olean"
     broken.write_bytes(olean.read_bytes()[:60])
-    with pytest.raises(OleanError, match="Cases.olean"):
+    with pytest.raises(OleanError, match=r"Cases\.olean"):
         Olean(broken)
 
 

@@ -86,24 +86,9 @@ def test_report_in_a_real_browser(evidence):
 
 
 # --- sabotage ---------------------------------------------------------------------------------------------
-
-def _sabotaged(tmp_path: Path, module: str, old: str, new: str) -> Path:
-    lean = tmp_path / "lean"
-    shutil.copytree(REPO / "lean", lean)  # built outputs included: only the sabotaged module rebuilds
-    path = lean / "Quantproof" / f"{module}.lean"
-    text = path.read_text()
-    assert old in text, f"sabotage target moved in {module}.lean"
-    path.write_text(text.replace(old, new, 1))
-    return lean
-
-
-def _evidence_of(lean: Path, tmp_path: Path) -> dict:
-    out = tmp_path / "ev"
-    proc = run_cli("evidence", "--project", str(lean), "--out", str(out), "--examples-scale", "0.3")
-    assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
-    assert proc.stdout.startswith("FAIL")
-    return json.loads((out / "evidence.json").read_text())
-
+# One copy of the built project carries three sabotages in three modules (rebuilt together, to keep CI
+# short); each must be named as the culprit with its own reason. That one bad item alone flips the verdict
+# is shown on the judgement itself in test_each_problem_alone_flips_the_verdict.
 
 PLAN_WITHIN_PROOF = """  intro t ht
   simp only [plan, List.mem_flatMap, List.mem_map] at ht
@@ -111,39 +96,61 @@ PLAN_WITHIN_PROOF = """  intro t ht
   exact ⟨(mem_chunks hr).2, (mem_chunks hk).2, (mem_chunks hc).2⟩"""
 
 
-def test_sabotage_sorry(project_build, tmp_path):
-    lean = _sabotaged(tmp_path, "Tile", PLAN_WITHIN_PROOF, "  sorry")
-    data = _evidence_of(lean, tmp_path)
-    assert data["verdict"]["status"] == "FAIL"
-    assert "REQ-TILE: Quantproof.plan_within uses sorry" in data["verdict"]["failures"]
-    row = next(t for r in data["requirements"] for t in r["theorems"] if t["name"] == "Quantproof.plan_within")
-    assert row["status"] == "sorry"
-
-
-def test_sabotage_axiom(project_build, tmp_path):
-    lean = _sabotaged(tmp_path, "Pack", "/-- REQ-PACK: unpacking a packed valid pair gives the pair back. -/",
-                      "public axiom roundtrip_ax {a b : Int} : unpackPair (packPair a b) = (a, b)\n\n"
-                      "/-- REQ-PACK: unpacking a packed valid pair gives the pair back. -/")
-    path = lean / "Quantproof" / "Pack.lean"
+def _edit(lean: Path, module: str, old: str, new: str) -> None:
+    path = lean / "Quantproof" / f"{module}.lean"
     text = path.read_text()
+    assert old in text, f"sabotage target moved in {module}.lean"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="module")
+def sabotaged(project_build, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("sabotage")
+    lean = root / "lean"
+    shutil.copytree(REPO / "lean", lean)  # built outputs included: only the sabotaged modules rebuild
+    _edit(lean, "Tile", PLAN_WITHIN_PROOF, "  sorry")
+    _edit(lean, "Pack", "/-- REQ-PACK: unpacking a packed valid pair gives the pair back. -/",
+          "public axiom roundtrip_ax {a b : Int} : unpackPair (packPair a b) = (a, b)\n\n"
+          "/-- REQ-PACK: unpacking a packed valid pair gives the pair back. -/")
+    pack = lean / "Quantproof" / "Pack.lean"
+    text = pack.read_text()
     proof = text[text.index("    unpackPair (packPair a b) = (a, b) := by"):text.index("/-- REQ-PACK: unpacking any")]
-    path.write_text(text.replace(proof, "    unpackPair (packPair a b) = (a, b) := roundtrip_ax\n\n"))
-    data = _evidence_of(lean, tmp_path)
-    failures = data["verdict"]["failures"]
+    pack.write_text(text.replace(proof, "    unpackPair (packPair a b) = (a, b) := roundtrip_ax\n\n"))
+    _edit(lean, "Accum", "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat) :",
+          "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat)\n"
+          "    (hextra : ws.length = as.length) :")
+    out = root / "ev"
+    proc = run_cli("evidence", "--project", str(lean), "--out", str(out), "--examples-scale", "0.3",
+                   "--no-differential")
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
+    assert proc.stdout.startswith("FAIL")
+    return json.loads((out / "evidence.json").read_text())
+
+
+def _theorem_row(data: dict, name: str) -> dict:
+    return next(t for r in data["requirements"] for t in r["theorems"] if t["name"] == name)
+
+
+def test_sabotage_sorry_is_named(sabotaged):
+    assert "REQ-TILE: Quantproof.plan_within uses sorry" in sabotaged["verdict"]["failures"]
+    assert _theorem_row(sabotaged, "Quantproof.plan_within")["status"] == "sorry"
+    assert sabotaged["build"]["status"] == "incomplete"
+
+
+def test_sabotage_axiom_is_named(sabotaged):
+    failures = sabotaged["verdict"]["failures"]
     assert "REQ-PACK: Quantproof.unpackPair_packPair rests on a project axiom" in failures
     assert "project declares axioms: Quantproof.roundtrip_ax" in failures
 
 
-def test_sabotage_statement_change(project_build, tmp_path):
-    lean = _sabotaged(tmp_path, "Accum", "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat) :",
-                      "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat)\n"
-                      "    (hextra : ws.length = as.length) :")
-    data = _evidence_of(lean, tmp_path)
+def test_sabotage_statement_change_is_named(sabotaged):
     assert "REQ-OVF: Quantproof.partial_sums_fit_int32 statement changed since review (suspect)" in \
-        data["verdict"]["failures"]
-    row = next(t for r in data["requirements"] for t in r["theorems"] if t["name"] == "Quantproof.partial_sums_fit_int32")
+        sabotaged["verdict"]["failures"]
+    row = _theorem_row(sabotaged, "Quantproof.partial_sums_fit_int32")
     assert row["status"] == "proved" and row["review"] == "changed"  # compiled and proved, yet not reported proved
-    assert "REQ-OVF -> Quantproof.partial_sums_fit_int32" in data["trace"]["suspect_links"]
+    assert "REQ-OVF -> Quantproof.partial_sums_fit_int32" in sabotaged["trace"]["suspect_links"]
+    assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-OVF", "REQ-PACK",
+                                                                                        "REQ-TILE"))
 
 
 def test_sabotage_kernel_bug(project_build, toolchain, tmp_path, monkeypatch):

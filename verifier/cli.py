@@ -124,7 +124,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UserError(f"--examples-scale {args.examples_scale}: must be positive")
     chain, lean_dir, _ = _built_project(args)
     _say("running property, differential and closed-form checks and the claims audit ...")
-    report = run_checks(chain, lean_dir, seed=args.seed, scale=args.examples_scale, limits=_limits(args))
+    report = run_checks(chain, lean_dir, seed=args.seed, scale=args.examples_scale, limits=_limits(args),
+                        reuse=not args.fresh)
     print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0 if report.passed else 1
 
@@ -254,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--seed", type=int, default=20261127, help="Hypothesis and sampling seed")
     p.add_argument("--examples-scale", type=float, default=1.0, help="multiply every property's example count")
+    p.add_argument("--fresh", action="store_true", help="rerun Lean even when its verdicts could be reused "
+                   "(same cases, same compiled modules, same toolchain)")
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("audit", help="axiom audit of every theorem, read from the compiled .olean files")
@@ -294,8 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Subcommands that live with their own package (added as they are built)."""
-    return []
+    """Subcommands that live with their own package."""
+    from prover.cli import register
+
+    return [register]
 
 
 def _on_sigterm(signum: int, frame: object) -> None:

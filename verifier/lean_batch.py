@@ -34,6 +34,8 @@ class SnippetResult:
     key: str
     ok: bool
     diagnostics: tuple[Diagnostic, ...]
+    elapsed_s: float | None = None
+    first_line: int = 0
 
     def first_error(self) -> str:
         for diag in self.diagnostics:
@@ -59,9 +61,14 @@ class BatchResult:
         return {r.key: r for r in self.results}
 
 
-def render(imports: Sequence[str], snippets: Sequence[Snippet], opens: Sequence[str] = ()) -> tuple[str, list[range]]:
-    """The file text and, per snippet, the range of its lines (1-based)."""
-    lines = ["module", ""] + [f"import {m}" for m in imports] + [""]
+def render(imports: Sequence[str], snippets: Sequence[Snippet], opens: Sequence[str] = (),
+           preamble: str | None = None) -> tuple[str, list[range]]:
+    """The file text and, per snippet, the range of its lines (1-based). A `preamble` (e.g. the part of a
+    source file before a theorem) replaces the generated header."""
+    if preamble is not None:
+        lines = [*preamble.rstrip("\n").split("\n"), ""]
+    else:
+        lines = ["module", ""] + [f"import {m}" for m in imports] + [""]
     lines += [f"open {ns}" for ns in opens] + [""]
     spans: list[range] = []
     for snip in snippets:
@@ -86,19 +93,20 @@ def _cache_key(chain: Toolchain, lean_dir: Path, text: str) -> str:
 
 
 def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets: Sequence[Snippet],
-              *, opens: Sequence[str] = (), limits: Limits | None = None, reuse: bool = False) -> BatchResult:
+              *, opens: Sequence[str] = (), limits: Limits | None = None, reuse: bool = False,
+              preamble: str | None = None, profile: bool = False) -> BatchResult:
     """Check every snippet in one Lean process; results in the snippets' order.
 
     With `reuse`, a verdict saved for exactly the same file, compiled imports and toolchain is returned
     without starting Lean (kept under lean/.lake/quantproof/batch/)."""
-    text, spans = render(imports, snippets, opens)
+    text, spans = render(imports, snippets, opens, preamble)
     cache = lean_dir.absolute() / ".lake" / "quantproof" / "batch" / f"{_cache_key(chain, lean_dir, text)}.json"
     if reuse and cache.is_file():
         try:
             return _from_json(json.loads(cache.read_text()))
         except (ValueError, KeyError, TypeError):
             pass
-    result = _run(chain, lean_dir, imports, text, spans, snippets, limits)
+    result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
     if result.killed is None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(asdict(result)))
@@ -106,21 +114,23 @@ def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets
 
 
 def _from_json(data: dict) -> BatchResult:
-    results = tuple(SnippetResult(r["key"], r["ok"], tuple(Diagnostic(**d) for d in r["diagnostics"]))
-                    for r in data["results"])
+    results = tuple(SnippetResult(r["key"], r["ok"], tuple(Diagnostic(**d) for d in r["diagnostics"]),
+                                  r.get("elapsed_s"), r.get("first_line", 0)) for r in data["results"])
     header = tuple(Diagnostic(**d) for d in data["header_errors"])
     return BatchResult(results, header, data["elapsed_s"], data["peak_rss_bytes"], data["killed"], True)
 
 
-def _run(chain: Toolchain, lean_dir: Path, imports: Sequence[str], text: str, spans: list[range],
-         snippets: Sequence[Snippet], limits: Limits | None) -> BatchResult:
+def _run(chain: Toolchain, lean_dir: Path, text: str, spans: list[range], snippets: Sequence[Snippet],
+         limits: Limits | None, profile: bool) -> BatchResult:
     with tempfile.TemporaryDirectory(prefix="quantproof-batch-") as scratch:
         source = Path(scratch) / "QuantproofBatch.lean"
         source.write_text(text, encoding="utf-8")
-        run: ProcessResult = run_guarded(chain.command(["--json", str(source)]),
+        flags = ["-D", "profiler=true", "-D", "profiler.threshold=1"] if profile else []
+        run: ProcessResult = run_guarded(chain.command(["--json", *flags, str(source)]),
                                          env=chain.env([lean_dir.absolute() / BUILD_LIB]), cwd=Path(scratch),
                                          limits=limits or Limits.from_env())
-    diags = parse_output(run.stdout).diagnostics
+    output = parse_output(run.stdout)
+    diags = output.diagnostics
     inside = {id(d) for d in diags for span in spans if d.line in span}
     header = tuple(d for d in diags if id(d) not in inside and d.severity == "error")
     if run.killed is None and run.returncode != 0 and not any(d.severity == "error" for d in diags):
@@ -132,5 +142,7 @@ def _run(chain: Toolchain, lean_dir: Path, imports: Sequence[str], text: str, sp
     for snip, span in zip(snippets, spans, strict=True):
         mine = tuple(d for d in diags if d.line in span)
         bad = any(d.severity == "error" or d.is_sorry for d in mine)
-        results.append(SnippetResult(snip.key, healthy and not bad, mine))
+        times = [t.seconds for t in output.timings if t.line in span]
+        results.append(SnippetResult(snip.key, healthy and not bad, mine, round(sum(times), 4) if times else None,
+                                     span.start))
     return BatchResult(tuple(results), header, round(run.elapsed_s, 2), run.peak_rss_bytes, run.killed)

@@ -1,0 +1,1 @@
+"""quantproof prover: MCTS proof search over Lean tactic states, behind a LeanDojo-shaped API."""

@@ -1,0 +1,158 @@
+"""`quantproof bench`: the development set in lean/Bench, under each method at the same budget.
+
+Methods: each one-shot closer alone; their sequential portfolio (computed from the closers' own
+measured times, tried in order); best-first search and MCTS with the same actions. A theorem counts as
+solved by a search only when the whole theorem compiles with the found proof. Reported per method:
+solved count, time, Lean calls, and solved-versus-time curves.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from prover.policy.candidates import CLOSERS
+from prover.search.engine import Budget
+from prover.session import default_priors, prove, save_learned
+from prover.target import Target, load_target
+from verifier.lean_batch import Snippet, run_batch
+from verifier.lean_source import scan_declarations
+from verifier.toolchain.base import Toolchain
+from verifier.watchdog import Limits
+
+HEARTBEATS = 100_000
+
+
+def bench_targets(lean_dir: Path) -> list[Target]:
+    targets = []
+    for path in sorted((lean_dir / "Bench").glob("*.lean")):
+        for decl in scan_declarations(path.read_text(encoding="utf-8")):
+            if decl.kind == "theorem":
+                target = load_target(path, decl.name)
+                if target.uses_sorry:
+                    targets.append(target)
+    return targets
+
+
+def run_closers(chain: Toolchain, lean_dir: Path, targets: list[Target], say: Callable[[str], None]) -> dict:
+    """Every closer on every theorem: one Lean process per benchmark file. -> name -> closer -> (ok, s)."""
+    out: dict[str, dict[str, tuple[bool, float]]] = {}
+    by_file: dict[Path, list[Target]] = {}
+    for t in targets:
+        by_file.setdefault(t.file, []).append(t)
+    for file, group in by_file.items():
+        say(f"closers on {file.name}: {len(group)} theorems x {len(CLOSERS)} closers ...")
+        snippets = [Snippet(f"{i}:{c}", f"set_option maxHeartbeats {HEARTBEATS} in\nexample {t.statement} := by\n"
+                                          f"  {c}") for i, t in enumerate(group) for c in CLOSERS]
+        batch = run_batch(chain, lean_dir, (), snippets, preamble=group[-1].preamble, profile=True,
+                          limits=Limits(timeout_s=1800))
+        results = batch.by_key()
+        for i, t in enumerate(group):
+            out[t.name] = {}
+            for c in CLOSERS:
+                r = results[f"{i}:{c}"]
+                out[t.name][c] = (r.ok and batch.killed is None, r.elapsed_s or 0.0)
+    return out
+
+
+def portfolio(closers: dict[str, dict[str, tuple[bool, float]]], budget_s: float) -> dict[str, tuple[bool, float]]:
+    """The closers tried one after another until one works, within the budget."""
+    out = {}
+    for name, runs in closers.items():
+        spent, solved = 0.0, False
+        for c in CLOSERS:
+            ok, seconds = runs[c]
+            spent += seconds
+            if spent > budget_s:
+                break
+            if ok:
+                solved = True
+                break
+        out[name] = (solved, round(spent, 3))
+    return out
+
+
+def curve(times: list[float]) -> list[tuple[float, int]]:
+    return [(round(t, 3), i + 1) for i, t in enumerate(sorted(times))]
+
+
+def plot(curves: dict[str, list[tuple[float, int]]], total: int, budget_s: float, folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for method, points in sorted(curves.items(), key=lambda kv: -len(kv[1])):
+        xs = [0.0] + [p[0] for p in points] + [budget_s]
+        ys = [0] + [p[1] for p in points] + [len(points)]
+        ax.step(xs, ys, where="post", label=f"{method} ({len(points)}/{total})",
+                lw=2.2 if method in ("mcts", "best-first") else 1.2)
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlabel("seconds per theorem (symlog)")
+    ax.set_ylabel("theorems solved")
+    ax.set_ylim(0, total + 1)
+    ax.axhline(total, color="#9e9e9e", lw=0.8, ls="--")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("quantproof bench: solved versus time")
+    paths = [folder / "solved_vs_time.png", folder / "solved_vs_time.svg"]
+    for path in paths:
+        fig.savefig(path, bbox_inches="tight", metadata={"Date": None} if path.suffix == ".svg" else None)
+    plt.close(fig)
+    return paths
+
+
+def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: list[str], limit: int | None,
+              only: list[str] | None, out: Path, say: Callable[[str], None]) -> dict:
+    targets = bench_targets(lean_dir)
+    if only:
+        targets = [t for t in targets if t.name in only or t.name.split(".")[-1] in only]
+    if limit:
+        targets = targets[:limit]
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict] = {m: {} for m in methods}
+    curves: dict[str, list[tuple[float, int]]] = {}
+    if "closers" in methods or "portfolio" in methods:
+        closers = run_closers(chain, lean_dir, targets, say)
+        for c in CLOSERS:
+            results.setdefault(c, {})
+            for name, runs in closers.items():
+                results[c][name] = {"solved": runs[c][0], "seconds": runs[c][1], "lean_calls": 1}
+            curves[c] = curve([r["seconds"] for r in results[c].values() if r["solved"]])
+        results.pop("closers", None)
+        if "portfolio" in methods:
+            for name, (ok, spent) in portfolio(closers, budget_s).items():
+                results["portfolio"][name] = {"solved": ok, "seconds": spent, "lean_calls": len(CLOSERS)}
+            curves["portfolio"] = curve([r["seconds"] for r in results["portfolio"].values() if r["solved"]])
+    priors = default_priors(lean_dir.parent)
+    for method in (m for m in ("best-first", "mcts") if m in methods):
+        for i, t in enumerate(targets, 1):
+            start = time.monotonic()
+            outcome = prove(chain, lean_dir, t, Budget(budget_s), method, priors)
+            r = outcome.result
+            results[method][t.name] = {"solved": outcome.verified, "seconds": r.solved_at_s if outcome.verified
+                                       else r.elapsed_s, "wall_s": round(time.monotonic() - start, 2),
+                                       "lean_calls": r.lean_calls, "lean_processes": r.lean_processes,
+                                       "script": r.script if outcome.verified else None, "stopped": r.stopped,
+                                       "verification": outcome.verification}
+            say(f"[{method} {i}/{len(targets)}] {t.name}: {'solved' if outcome.verified else 'not solved'} "
+                f"in {r.elapsed_s:.1f} s, {r.lean_calls} calls")
+            (out / "results.json").write_text(json.dumps(results, indent=1))
+        curves[method] = curve([r["seconds"] for r in results[method].values() if r["solved"] and r["seconds"]])
+        save_learned(priors)
+    summary = {m: {"solved": sum(r["solved"] for r in rs.values()), "total": len(targets),
+                   "seconds": round(sum(r["seconds"] or 0 for r in rs.values()), 1),
+                   "lean_calls": sum(r["lean_calls"] for r in rs.values())} for m, rs in results.items() if rs}
+    paths = plot(curves, len(targets), budget_s, out)
+    report = {"budget_s": budget_s, "theorems": [t.name for t in targets], "results": results, "summary": summary,
+              "curves": curves, "plots": [str(p) for p in paths]}
+    (out / "bench.json").write_text(json.dumps(report, indent=1))
+    lines = [f"{'method':<12} {'solved':>8} {'%':>6} {'time s':>9} {'Lean calls':>11}"]
+    for m, s in summary.items():
+        lines.append(f"{m:<12} {s['solved']:>4}/{s['total']:<3} {100 * s['solved'] / max(1, s['total']):>5.1f} "
+                     f"{s['seconds']:>9.1f} {s['lean_calls']:>11}")
+    lines.append(f"curves: {', '.join(str(p) for p in paths)}")
+    report["table"] = "\n".join(lines)
+    return report

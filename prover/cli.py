@@ -1,0 +1,118 @@
+"""`quantproof prove FILE:THEOREM` and `quantproof bench`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from verifier.errors import UserError
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def lean_dir_of(file: Path) -> Path:
+    """The Lake package a source file belongs to: the nearest folder above it with a lakefile.toml."""
+    for folder in file.absolute().parents:
+        if (folder / "lakefile.toml").is_file():
+            return folder
+    raise UserError(f"{file}: not inside a Lake package (no lakefile.toml above it)")
+
+
+def parse_spec(spec: str) -> tuple[Path, str]:
+    if ":" not in spec:
+        raise UserError(f"{spec!r}: expected FILE:THEOREM, e.g. lean/Bench/Arith.lean:Bench.pow_two_pos")
+    file, name = spec.rsplit(":", 1)
+    path = Path(file)
+    if not path.is_file():
+        raise UserError(f"{file}: no such file")
+    if not name:
+        raise UserError(f"{spec!r}: the theorem name is missing after ':'")
+    return path, name
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from prover.search.engine import Budget
+    from prover.session import default_priors, prove, save_learned, write_tree
+    from prover.target import load_target
+    from verifier.toolchain import require
+
+    file, name = parse_spec(args.spec)
+    if args.budget <= 0 or args.calls <= 0:
+        raise UserError("--budget and --calls must be positive")
+    target = load_target(file, name)
+    if not target.uses_sorry and not args.force:
+        raise UserError(f"{target.name} already has a proof without sorry", hint="use --force to search anyway")
+    lean_dir = lean_dir_of(file)
+    chain = require(lean_dir, args.toolchain)
+    priors = default_priors(lean_dir.parent)
+    _say(f"searching for a proof of {target.name} ({args.method}, {args.budget:.0f} s, {args.calls} Lean calls) ...")
+    outcome = prove(chain, lean_dir, target, Budget(args.budget, args.calls), args.method, priors)
+    result = outcome.result
+    folder = Path(args.tree_out) if args.tree_out else lean_dir / ".lake" / "quantproof" / "prover"
+    json_path, svg_path = write_tree(result, folder)
+    summary = {"theorem": target.name, "method": result.method, "proved": outcome.verified,
+               "verification": outcome.verification, "elapsed_s": result.elapsed_s, "lean_calls": result.lean_calls,
+               "lean_processes": result.lean_processes, "nodes": result.nodes, "script": result.script,
+               "tree_json": str(json_path), "tree_svg": str(svg_path)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{'PROVED' if outcome.verified else 'NOT PROVED'}: {target.name} — {outcome.verification}; "
+              f"{result.elapsed_s:.1f} s, {result.lean_calls} Lean calls in {result.lean_processes} processes, "
+              f"{result.nodes} goals")
+        if result.script:
+            print(result.script)
+        print(f"search tree: {json_path} and {svg_path}")
+    if outcome.verified:
+        save_learned(priors)
+        if args.write:
+            tmp = file.with_name(file.name + ".quantproof-tmp")
+            tmp.write_text(outcome.new_text or "", encoding="utf-8")
+            tmp.replace(file)
+            _say(f"wrote the proof into {file}")
+    return 0 if outcome.verified else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from prover.bench import run_bench
+    from verifier.toolchain import require
+
+    lean_dir = Path(args.project).absolute() if args.project else Path.cwd() / "lean"
+    if not (lean_dir / "Bench").is_dir():
+        raise UserError(f"{lean_dir / 'Bench'}: no benchmark folder")
+    chain = require(lean_dir, args.toolchain)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    report = run_bench(chain, lean_dir, budget_s=args.budget, methods=methods, limit=args.limit,
+                       only=args.only, out=Path(args.out) if args.out else lean_dir / ".lake" / "quantproof" / "bench",
+                       say=_say)
+    print(json.dumps(report["summary"], indent=2) if args.json else report["table"])
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("prove", help="MCTS proof search for one theorem (FILE:THEOREM)")
+    p.add_argument("spec", metavar="FILE:THEOREM")
+    p.add_argument("--budget", type=float, default=120.0, help="wall-clock seconds (default 120)")
+    p.add_argument("--calls", type=int, default=100_000, help="most tactic evaluations by Lean")
+    p.add_argument("--method", choices=["mcts", "best-first"], default="mcts")
+    p.add_argument("--write", action="store_true", help="write the verified proof in place of the sorry")
+    p.add_argument("--force", action="store_true", help="search even if the theorem already has a proof")
+    p.add_argument("--tree-out", metavar="DIR", help="where the search tree JSON and SVG go")
+    p.add_argument("--toolchain", choices=["native", "portable"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_prove)
+
+    p = sub.add_parser("bench", help="the prover benchmark: closers, portfolio, best-first, MCTS")
+    p.add_argument("--project", metavar="DIR")
+    p.add_argument("--toolchain", choices=["native", "portable"])
+    p.add_argument("--budget", type=float, default=120.0, help="seconds per theorem (default 120)")
+    p.add_argument("--methods", default="closers,portfolio,best-first,mcts")
+    p.add_argument("--limit", type=int, help="only the first N theorems")
+    p.add_argument("--only", nargs="*", help="only these theorems")
+    p.add_argument("--out", metavar="DIR", help="results folder (JSON, curves)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_bench)

@@ -1,0 +1,62 @@
+"""The LeanDojo-shaped interface every backend implements.
+
+`run_tac(state, tactic)` returns lean_dojo's `TacticState` (goals remain), `ProofFinished` (the goal is
+closed) or `LeanError`; `run_tacs` evaluates many at once, which is how the search uses a backend.
+A `TacticState` here holds exactly one goal; `goals(state)` splits a result into one state per goal.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lean_dojo import LeanError, ProofFinished, TacticState
+
+TacticResult = TacticState | ProofFinished | LeanError
+
+FORBIDDEN_TACTICS = ("exact?", "try?", "apply?", "rw?", "hint", "aesop?")
+
+
+def refused(tactic: str) -> LeanError | None:
+    """Tactics that exhaust memory on the portable Lean (exact?, try?) are never sent to Lean."""
+    words = tactic.replace("(", " ").replace(";", " ").split()
+    for word in words:
+        if word in FORBIDDEN_TACTICS:
+            return LeanError(f"refused: `{word}` exhausts memory on the portable Lean")
+    if "sorry" in words or "admit" in words or "native_decide" in words:
+        return LeanError("refused: sorry, admit and native_decide do not prove anything")
+    return None
+
+
+@dataclass(frozen=True)
+class EnvStats:
+    lean_calls: int = 0
+    lean_processes: int = 0
+    lean_seconds: float = 0.0
+    crashed_batches: int = 0
+
+
+class ProofEnv(ABC):
+    """One theorem's proof environment."""
+
+    @abstractmethod
+    def init_state(self) -> TacticState: ...
+
+    @abstractmethod
+    def run_tacs(self, pairs: Sequence[tuple[TacticState, str]]) -> list[TacticResult]: ...
+
+    def run_tac(self, state: TacticState, tactic: str) -> TacticResult:
+        return self.run_tacs([(state, tactic)])[0]
+
+    @abstractmethod
+    def goals(self, state: TacticState) -> list[TacticState]:
+        """One single-goal state per goal of `state` (a state returned by `run_tac(s)`)."""
+
+    @abstractmethod
+    def proof_script(self, steps: dict[int, tuple[str, list[int]]], root: int) -> str:
+        """The tactic script of a proof tree: state id -> (tactic, child state ids)."""
+
+    @property
+    @abstractmethod
+    def stats(self) -> EnvStats: ...

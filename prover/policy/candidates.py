@@ -1,0 +1,135 @@
+"""Candidate tactics for a goal, from its features, with prior probabilities.
+
+Closers (omega, simp, simp_all, decide, grind, ...) always; structure from the goal's shape: `intro` on
+binders, `induction`/`cases` on each variable (generalizing the others), witnesses for `∃` built
+from the terms in context, `constructor` on `∧`/`↔`, destructuring of hypotheses, `split` on
+`if`/`match`, `unfold` of local definitions; and `simp [..]`/`grind [..]`/`rw [..]` with premises.
+Never `exact?` or `try?` (they exhaust memory on the portable Lean).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from prover.goals import Goal
+from prover.policy.features import Features, goal_features
+from prover.policy.premises import PremiseIndex
+from prover.policy.priors import Priors, tactic_kind
+
+CLOSERS = ("omega", "simp", "simp_all", "decide", "grind")
+CHEAP_CLOSERS = ("rfl", "trivial", "assumption", "contradiction")
+INDUCTIVE = ("Nat", "List")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    tactic: str
+    prior: float
+
+
+def _witnesses(goal: Goal, f: Features) -> list[str]:
+    """Terms to try for `∃ x, ...`: variables in context, small literals, and simple combinations."""
+    nats = list(f.vars_by_type.get("Nat", ())) + list(f.vars_by_type.get("Int", ()))
+    lists = list(f.vars_by_type.get("List", ()))
+    terms = [*nats, "0", "1", "2"]
+    terms += [f"{a} + 1" for a in nats[:3]] + [f"{a} + {b}" for a in nats[:2] for b in nats[:2] if a < b]
+    terms += [f"2 * {a}" for a in nats[:2]] + [f"{a} - 1" for a in nats[:2]]
+    terms += lists + ["[]"] + [f"{a}.reverse" for a in lists[:1]]
+    literals = re.findall(r"\b\d+\b", goal.target)
+    terms += [x for x in dict.fromkeys(literals) if x not in terms][:3]
+    return list(dict.fromkeys(terms))
+
+
+def _intro_names(f: Features, goal: Goal) -> list[str]:
+    taken = {n for h in goal.hyps for n in h.names}
+    names = [n for n in f.binder_names if n not in taken]
+    return names
+
+
+def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str, float]]:
+    """Shape-driven tactics with rule weights (multiplied by learned priors afterwards)."""
+    out: list[tuple[str, float]] = []
+    t = f.tags
+    if "forall" in t or "implies" in t:
+        names = _intro_names(f, goal)
+        out.append((f"intro {' '.join(names)}" if names else "intro", 3.0))
+        out.append(("intros", 1.0))
+    if "exists-head" in t:
+        for w in _witnesses(goal, f)[:10]:
+            out.append((f"refine ⟨{w}, ?_⟩", 1.2))
+        out.append(("refine ⟨_, ?_⟩", 0.5))
+    if "and" in t or "iff" in t:
+        out.append(("constructor", 2.5))
+    if "or" in t:
+        out += [("left", 0.8), ("right", 0.8)]
+    if "ite" in t or "match" in t:
+        out.append(("split", 2.0))
+        out.append(("split <;> simp_all", 1.0))
+    for name, type_ in f.props:
+        if "∧" in type_ or "∃" in type_:
+            out.append((f"obtain ⟨{name}_1, {name}_2⟩ := {name}", 1.5))
+        if "∨" in type_:
+            out.append((f"rcases {name} with {name} | {name}", 1.5))
+        if "↔" in type_:
+            out.append((f"rw [{name}]", 0.8))
+        if re.match(r"^\S+ = ", type_) and "hyp-eq" in t:
+            out.append((f"subst {name}", 0.4))
+        if "if " in type_:
+            out.append((f"split at {name}", 0.8))
+    variables = [(v, head) for head in INDUCTIVE for v in f.vars_by_type.get(head, ())]
+    others = [v for head, vs in f.vars_by_type.items() for v in vs]
+    for v, head in variables:
+        if re.search(rf"\b{re.escape(v)}\b", goal.target):
+            out.append((f"induction {v}", 2.0 if head == "List" else 1.5))
+            rest = [o for o in others if o != v and re.search(rf"\b{re.escape(o)}\b", goal.target)]
+            if rest:
+                out.append((f"induction {v} generalizing {' '.join(rest)}", 1.2))
+            out.append((f"cases {v}", 1.0))
+    for name in local_defs:
+        if re.search(rf"(?<![\w.]){re.escape(name.split('.')[-1])}\b", goal.target):
+            out.append((f"unfold {name.split('.')[-1]}", 1.5))
+            out.append((f"simp [{name.split('.')[-1]}]", 1.2))
+    if "has-hyps" in t:
+        out.append(("simp at *", 0.5))
+    out += [("exfalso", 0.2), ("by_contra h", 0.2)] if "not" in t else []
+    return out
+
+
+class Policy:
+    """Turns a goal into ranked candidate tactics."""
+
+    def __init__(self, priors: Priors, premises: PremiseIndex | None = None, local_defs: list[str] | None = None,
+                 premise_count: int = 6) -> None:
+        self.priors = priors
+        self.premises = premises
+        self.local_defs = local_defs or []
+        self.premise_count = premise_count
+
+    def candidates(self, goal: Goal, root: bool = False) -> list[Candidate]:
+        f = goal_features(goal)
+        weighted: dict[str, float] = {}
+
+        def add(tactic: str, weight: float) -> None:
+            if tactic not in weighted:
+                weighted[tactic] = weight * self.priors.score(tactic_kind(tactic), f.tags)
+
+        for closer in CLOSERS:
+            add(closer, 4.0 if root else 2.0)
+        for closer in CHEAP_CLOSERS:
+            add(closer, 0.6)
+        for tactic, weight in structural(goal, f, self.local_defs):
+            add(tactic, weight)
+        if self.premises is not None:
+            chosen = self.premises.select(goal, self.premise_count)
+            if chosen:
+                add(f"simp [{', '.join(chosen[:4])}]", 1.2)
+                add(f"grind [{', '.join(chosen[:3])}]", 1.0)
+                add(f"simp_all [{', '.join(chosen[:4])}]", 0.8)
+                for p in chosen[:4]:
+                    add(f"rw [{p}]", 0.5)
+                    add(f"exact {p}", 0.3)
+                    add(f"apply {p}", 0.3)
+        total = sum(weighted.values()) or 1.0
+        ranked = sorted(weighted.items(), key=lambda kv: -kv[1])
+        return [Candidate(t, w / total) for t, w in ranked]

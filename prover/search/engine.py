@@ -1,0 +1,262 @@
+"""The search loop shared by MCTS and best-first: select (goal, tactic) pairs, evaluate them in one
+batch, grow the graph, propagate; stop on a proof, a dead root, or an exhausted budget."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lean_dojo import LeanError, ProofFinished, TacticState
+
+from prover.env.base import ProofEnv
+from prover.policy.candidates import CLOSERS, Candidate, Policy
+from prover.search.tree import FAILED, OPEN, PROVED, Edge, GoalNode, Graph
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Stop after `seconds` of wall time or `lean_calls` tactic evaluations, whichever comes first."""
+
+    seconds: float = 120.0
+    lean_calls: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    batch_size: int = 40
+    simulations_per_batch: int = 16
+    expand_first: int = 8
+    expand_more: int = 3
+    widen_c: float = 2.0
+    widen_alpha: float = 0.5
+    c_puct: float = 1.5
+
+
+@dataclass
+class SearchResult:
+    theorem: str
+    method: str
+    proved: bool
+    script: str | None
+    elapsed_s: float
+    lean_calls: int
+    lean_processes: int
+    batches: int
+    nodes: int
+    solved_at_s: float | None = None
+    solved_at_calls: int | None = None
+    stopped: str = ""
+    tree: dict = field(default_factory=dict)
+
+
+Selection = list[tuple[GoalNode, Candidate, list[Edge]]]
+
+
+class Search:
+    """Owns the graph; `select` is the method (MCTS or best-first)."""
+
+    method = "search"
+
+    def __init__(self, env: ProofEnv, policy: Policy, config: SearchConfig | None = None) -> None:
+        self.env, self.policy = env, policy
+        self.config = config or SearchConfig()
+        root = env.init_state()
+        self.graph = Graph(root, self._goal(root))
+
+    def _goal(self, state: TacticState):
+        return self.env.goal(state)  # type: ignore[attr-defined]
+
+    def ensure_candidates(self, node: GoalNode) -> None:
+        if not node.expanded:
+            node.candidates = self.policy.candidates(node.goal, root=node is self.graph.root)
+            node.expanded = True
+
+    def take(self, node: GoalNode, count: int) -> list[Candidate]:
+        self.ensure_candidates(node)
+        chosen = node.candidates[node.next_candidate: node.next_candidate + count]
+        node.next_candidate += len(chosen)
+        return chosen
+
+    def first_batch(self) -> Selection:
+        """The one-shot closers on the root first, so the search never loses to them; then structure."""
+        root = self.graph.root
+        self.ensure_candidates(root)
+        closers = [c for c in root.candidates if c.tactic in CLOSERS]
+        rest = [c for c in root.candidates if c.tactic not in CLOSERS]
+        root.candidates = closers + rest
+        return [(root, c, []) for c in self.take(root, self.config.batch_size)]
+
+    def select(self) -> Selection:
+        raise NotImplementedError
+
+    def integrate(self, selection: Selection, results: list) -> None:
+        for (node, candidate, path), result in zip(selection, results, strict=True):
+            for edge in path:
+                edge.inflight = max(0, edge.inflight - 1)
+            if isinstance(result, ProofFinished):
+                edge = self.graph.add_edge(node, candidate, [], PROVED)
+            elif isinstance(result, LeanError):
+                edge = self.graph.add_edge(node, candidate, [], FAILED, result.error[:300])
+            else:
+                children = [self.graph.node(s, self._goal(s), node.depth + 1) for s in self.env.goals(result)]
+                edge = self.graph.add_edge(node, candidate, children, OPEN)
+            self.backpropagate(path, node, edge)
+        for node in {id(n): n for n, _, _ in selection}.values():
+            self.graph.settle_goal(node)
+
+    def backpropagate(self, path: list[Edge], leaf: GoalNode, edge: Edge) -> None:
+        value = 1.0 if edge.status == PROVED else 0.0 if edge.status == FAILED else edge.static_value
+        leaf.visits += 1
+        for upper in reversed(path):
+            others = 1.0
+            for child in upper.children:
+                if child is not leaf:
+                    others *= 1.0 if child.status == PROVED else child.value
+            value *= others
+            upper.visits += 1
+            upper.value_sum += value
+            upper.parent.visits += 1
+            leaf = upper.parent
+
+    def run(self, budget: Budget, name: str, on_batch: Callable[[SearchResult], None] | None = None) -> SearchResult:
+        start = time.monotonic()
+        stats0 = self.env.stats
+        batches, solved_at, solved_calls, stopped = 0, None, None, ""
+        selection = self.first_batch()
+        while True:
+            calls = self.env.stats.lean_calls - stats0.lean_calls
+            elapsed = time.monotonic() - start
+            if self.graph.root.status == PROVED:
+                stopped = "proved"
+                break
+            if self.graph.root.status == FAILED:
+                stopped = "every candidate failed"
+                break
+            if elapsed >= budget.seconds or calls >= budget.lean_calls:
+                stopped = "budget"
+                break
+            if not selection:
+                stopped = "nothing left to try"
+                break
+            selection = selection[: max(1, budget.lean_calls - calls)]
+            self._limit_time(budget.seconds - elapsed)
+            results = self.env.run_tacs([(n.state, c.tactic) for n, c, _ in selection])
+            batches += 1
+            self.integrate(selection, results)
+            if self.graph.root.status == PROVED and solved_at is None:
+                solved_at = time.monotonic() - start
+                solved_calls = self.env.stats.lean_calls - stats0.lean_calls
+            if on_batch:
+                on_batch(self._result(name, start, stats0, batches, solved_at, solved_calls, "running"))
+            selection = self.select() if self.graph.root.status == OPEN else []
+        return self._result(name, start, stats0, batches, solved_at, solved_calls, stopped)
+
+    def _limit_time(self, remaining: float) -> None:
+        limits = getattr(self.env, "limits", None)
+        if limits is not None:
+            from verifier.watchdog import Limits
+
+            self.env.limits = Limits(limits.memory_bytes, max(20.0, remaining + 5.0))  # type: ignore[attr-defined]
+
+    def _result(self, name: str, start: float, stats0, batches: int, solved_at: float | None,
+                solved_calls: int | None, stopped: str) -> SearchResult:
+        steps = self.graph.proof()
+        script = self.env.proof_script(steps, self.graph.root.state.id) if steps else None
+        stats = self.env.stats
+        return SearchResult(name, self.method, steps is not None, script, round(time.monotonic() - start, 2),
+                            stats.lean_calls - stats0.lean_calls, stats.lean_processes - stats0.lean_processes,
+                            batches, len(self.graph.nodes), solved_at, solved_calls, stopped, self.graph.to_json())
+
+
+class MCTS(Search):
+    """PUCT over AND/OR goals with progressive widening, virtual loss and MCTS-solver statuses."""
+
+    method = "mcts"
+
+    def allowed_edges(self, node: GoalNode) -> int:
+        return math.ceil(self.config.widen_c * (node.visits + 1) ** self.config.widen_alpha)
+
+    def simulate(self, pending: dict[int, int]) -> tuple[GoalNode, list[Candidate], list[Edge]] | None:
+        node, path, seen = self.graph.root, [], {id(self.graph.root)}
+        while True:
+            self.ensure_candidates(node)
+            in_batch = pending.get(id(node), 0)
+            if node.edges == [] and in_batch == 0 and node.untried:
+                return node, self.take(node, self.config.expand_first), path
+            if node.untried and len(node.edges) + in_batch < self.allowed_edges(node):
+                return node, self.take(node, self.config.expand_more), path
+            live = [e for e in node.edges if e.status == OPEN and not any(id(c) in seen for c in e.children)]
+            if not live:
+                return (node, self.take(node, self.config.expand_more), path) if node.untried else None
+            edge = max(live, key=lambda e: self.puct(node, e))
+            edge.inflight += 1
+            path.append(edge)
+            child = min((c for c in edge.children if c.status == OPEN), key=lambda c: c.value)
+            seen.add(id(child))
+            node = child
+
+    def puct(self, node: GoalNode, edge: Edge) -> float:
+        inflight = edge.inflight
+        q = (edge.value_sum + (edge.static_value if not edge.visits else 0.0)) / (edge.visits + inflight + 1)
+        return q + self.config.c_puct * edge.prior * math.sqrt(node.visits + 1) / (1 + edge.visits + inflight)
+
+    def select(self) -> Selection:
+        selection: Selection = []
+        pending: dict[int, int] = {}
+        for _ in range(self.config.simulations_per_batch):
+            if len(selection) >= self.config.batch_size:
+                break
+            found = self.simulate(pending)
+            if found is None or not found[1]:
+                continue
+            node, candidates, path = found
+            pending[id(node)] = pending.get(id(node), 0) + len(candidates)
+            selection += [(node, c, path) for c in candidates]
+        return selection[: self.config.batch_size]
+
+
+class BestFirst(Search):
+    """The same actions ranked by a static score: prior × goal value × how promising the way to the goal
+    is; no visit statistics, no exploration bonus."""
+
+    method = "best-first"
+
+    def reachable(self) -> dict[int, tuple[GoalNode, float]]:
+        best: dict[int, tuple[GoalNode, float]] = {id(self.graph.root): (self.graph.root, 1.0)}
+        frontier = [self.graph.root]
+        while frontier:
+            node = frontier.pop()
+            reach = best[id(node)][1]
+            for edge in node.edges:
+                if edge.status != OPEN:
+                    continue
+                for child in edge.children:
+                    if child.status != OPEN:
+                        continue
+                    score = reach * edge.static_value / max(child.value, 1e-9) * child.value
+                    if id(child) not in best or score > best[id(child)][1]:
+                        best[id(child)] = (child, score)
+                        frontier.append(child)
+        return best
+
+    def select(self) -> Selection:
+        scored = []
+        for node, reach in self.reachable().values():
+            self.ensure_candidates(node)
+            stop = min(len(node.candidates), node.next_candidate + self.config.batch_size)
+            for i in range(node.next_candidate, stop):
+                candidate = node.candidates[i]
+                scored.append((candidate.prior * node.value * reach, id(node), i, node, candidate))
+        scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+        chosen: Selection = []
+        taken: dict[int, int] = {}
+        for _, _, _, node, candidate in scored[: self.config.batch_size]:
+            chosen.append((node, candidate, []))
+            taken[id(node)] = taken.get(id(node), 0) + 1
+        for node, _, _ in chosen:
+            if taken.get(id(node)):
+                node.next_candidate += taken.pop(id(node))
+        # candidates are taken in prior order per node, so each node's chosen ones are its next ones
+        return chosen

@@ -1,0 +1,152 @@
+"""The AND/OR search graph: goal nodes (OR over tactics) and tactic edges (AND over resulting goals).
+
+A goal is proved when one of its edges is; an edge is proved when all its goals are (MCTS-solver
+propagation). A goal fails when every candidate was tried and every edge failed; an edge fails when
+one of its goals fails, or when it makes no progress (a resulting goal is the goal itself). Goals
+are shared by normalised text (a transposition table), so the graph is a DAG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lean_dojo import TacticState
+
+from prover.goals import Goal, normalize
+from prover.policy.candidates import Candidate
+
+OPEN, PROVED, FAILED = "open", "proved", "failed"
+
+
+def goal_value(goal: Goal) -> float:
+    """Heuristic value in (0, 1]: small goals with little context are nearer to done."""
+    size = len(goal.target) + 0.3 * sum(len(h.type) for h in goal.hyps)
+    return 1.0 / (1.0 + size / 150.0)
+
+
+@dataclass(eq=False)
+class GoalNode:
+    key: str
+    state: TacticState
+    goal: Goal
+    depth: int
+    value: float
+    candidates: list[Candidate] = field(default_factory=list)
+    next_candidate: int = 0
+    edges: list[Edge] = field(default_factory=list)
+    parents: list[Edge] = field(default_factory=list)
+    status: str = OPEN
+    visits: int = 0
+    inflight: int = 0
+    expanded: bool = False
+
+    @property
+    def untried(self) -> int:
+        return len(self.candidates) - self.next_candidate
+
+
+@dataclass(eq=False)
+class Edge:
+    tactic: str
+    prior: float
+    parent: GoalNode
+    children: list[GoalNode] = field(default_factory=list)
+    status: str = OPEN
+    visits: int = 0
+    value_sum: float = 0.0
+    message: str = ""
+    inflight: int = 0  # simulations of the current batch passing through (virtual loss)
+
+    @property
+    def q(self) -> float:
+        if self.status == PROVED:
+            return 1.0
+        return self.value_sum / self.visits if self.visits else self.static_value
+
+    @property
+    def static_value(self) -> float:
+        value = 1.0
+        for child in self.children:
+            value *= 1.0 if child.status == PROVED else child.value
+        return value
+
+
+class Graph:
+    """Nodes by normalised goal text, the root, and status propagation."""
+
+    def __init__(self, root_state: TacticState, root_goal: Goal) -> None:
+        self.nodes: dict[str, GoalNode] = {}
+        self.root = self.node(root_state, root_goal, 0)
+
+    def node(self, state: TacticState, goal: Goal, depth: int) -> GoalNode:
+        key = normalize(goal)
+        if key not in self.nodes:
+            self.nodes[key] = GoalNode(key, state, goal, depth, goal_value(goal))
+        return self.nodes[key]
+
+    def settle_goal(self, node: GoalNode) -> None:
+        """Recompute a goal's status and propagate changes to the edges above it."""
+        todo = [node]
+        while todo:
+            current = todo.pop()
+            before = current.status
+            if any(e.status == PROVED for e in current.edges):
+                current.status = PROVED
+            elif current.expanded and current.untried == 0 and all(e.status == FAILED for e in current.edges):
+                current.status = FAILED
+            if current.status == before:
+                continue
+            for edge in current.parents:
+                if self._settle_edge(edge):
+                    todo.append(edge.parent)
+
+    @staticmethod
+    def _settle_edge(edge: Edge) -> bool:
+        before = edge.status
+        if any(c.status == FAILED for c in edge.children):
+            edge.status = FAILED
+        elif all(c.status == PROVED for c in edge.children):
+            edge.status = PROVED
+        return edge.status != before
+
+    def add_edge(self, parent: GoalNode, candidate: Candidate, children: list[GoalNode], status: str,
+                 message: str = "") -> Edge:
+        edge = Edge(candidate.tactic, candidate.prior, parent, children, status, message=message)
+        if status == OPEN and any(c is parent for c in children):
+            edge.status, edge.message = FAILED, "no progress: the goal comes back unchanged"
+        parent.edges.append(edge)
+        for child in children:
+            child.parents.append(edge)
+        if edge.status == OPEN:
+            self._settle_edge(edge)
+        self.settle_goal(parent)
+        return edge
+
+    def proof(self) -> dict[int, tuple[str, list[int]]] | None:
+        """For a proved root: state id -> (tactic, child state ids), choosing a proved edge at each goal."""
+        if self.root.status != PROVED:
+            return None
+        steps: dict[int, tuple[str, list[int]]] = {}
+        stack, seen = [(self.root, self.root.state.id)], set()
+        while stack:
+            node, sid = stack.pop()
+            if sid in seen:
+                continue
+            seen.add(sid)
+            edge = next(e for e in node.edges if e.status == PROVED)
+            steps[sid] = (edge.tactic, [c.state.id for c in edge.children])
+            stack.extend((c, c.state.id) for c in edge.children)
+        return steps
+
+    def to_json(self, limit: int = 400) -> dict:
+        nodes = sorted(self.nodes.values(), key=lambda n: (n.depth, -n.visits))[:limit]
+        index = {id(n): i for i, n in enumerate(nodes)}
+        return {
+            "root": index.get(id(self.root)),
+            "nodes": [{"id": index[id(n)], "goal": n.goal.render(), "status": n.status, "visits": n.visits,
+                       "value": round(n.value, 4), "depth": n.depth, "untried": n.untried} for n in nodes],
+            "edges": [{"from": index[id(n)], "tactic": e.tactic, "prior": round(e.prior, 4), "status": e.status,
+                       "visits": e.visits, "q": round(e.q, 4), "message": e.message[:200],
+                       "to": [index[id(c)] for c in e.children if id(c) in index]}
+                      for n in nodes for e in n.edges],
+        }

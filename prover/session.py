@@ -1,0 +1,110 @@
+"""Putting a search together for one theorem: environment, policy (priors, premises, local
+definitions), search, kernel verification, and what is learned from a found proof."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from prover.env.portable import PortableEnv
+from prover.policy.candidates import Policy
+from prover.policy.features import goal_features
+from prover.policy.premises import PremiseIndex
+from prover.policy.priors import Priors, load_priors, save_priors, seed_from_sources, tactic_kind
+from prover.search.engine import MCTS, BestFirst, Budget, Search, SearchConfig, SearchResult
+from prover.target import Target
+from prover.verify import verify
+from verifier.lean_library import build_core_index
+from verifier.lean_source import scan_declarations
+from verifier.toolchain.base import Toolchain
+
+METHODS = {"mcts": MCTS, "best-first": BestFirst}
+
+
+@dataclass
+class ProofOutcome:
+    result: SearchResult
+    verified: bool
+    verification: str
+    new_text: str | None = None
+
+
+def local_names(target: Target) -> tuple[list[str], list[str]]:
+    """Definitions and theorems declared before the target in its file (short names)."""
+    decls = scan_declarations(target.preamble)
+    defs = [d.name for d in decls if d.kind in ("def", "abbrev")]
+    facts = [d.name for d in decls if d.kind in ("theorem", "lemma")]
+    return defs, facts
+
+
+def default_priors(repo: Path) -> Priors:
+    priors = load_priors()
+    if not priors.total:
+        priors = seed_from_sources(sorted((repo / "lean" / "Quantproof").glob("*.lean")))
+    return priors
+
+
+class PremiseCache:
+    """The core library's premise index, built once per process."""
+
+    _index: PremiseIndex | None = None
+
+    @classmethod
+    def get(cls, chain: Toolchain) -> PremiseIndex:
+        if cls._index is None:
+            cls._index = PremiseIndex.build(list(build_core_index(chain)))
+        return cls._index
+
+
+def make_policy(chain: Toolchain, target: Target, priors: Priors) -> Policy:
+    defs, facts = local_names(target)
+    base = PremiseCache.get(chain)
+    premises = PremiseIndex(base.names, base.tokens, base.idf, facts)
+    return Policy(priors, premises, defs)
+
+
+def prove(chain: Toolchain, lean_dir: Path, target: Target, budget: Budget, method: str = "mcts",
+          priors: Priors | None = None, config: SearchConfig | None = None, verify_proof: bool = True,
+          heartbeats: int = 100_000) -> ProofOutcome:
+    priors = priors or default_priors(lean_dir.parent)
+    env = PortableEnv(chain, lean_dir, target, heartbeats=heartbeats)
+    search: Search = METHODS[method](env, make_policy(chain, target, priors), config)
+    result = search.run(budget, target.name)
+    if not result.proved or not result.script:
+        return ProofOutcome(result, False, f"no proof found ({result.stopped})")
+    if not verify_proof:
+        return ProofOutcome(result, False, "not verified")
+    verdict = verify(chain, lean_dir, target, result.script)
+    if verdict.ok:
+        learn(priors, search)
+    return ProofOutcome(result, verdict.ok, verdict.message, verdict.new_text)
+
+
+def learn(priors: Priors, search: Search) -> None:
+    """Count the kinds of the tactics in the proof, by the features of the goals they closed or split."""
+    steps = search.graph.proof() or {}
+    by_state = {n.state.id: n for n in search.graph.nodes.values()}
+    for sid, (tactic, _) in steps.items():
+        node = by_state.get(sid)
+        if node is not None:
+            priors.learn(tactic_kind(tactic), goal_features(node.goal).tags)
+
+
+def save_learned(priors: Priors) -> None:
+    save_priors(priors)
+
+
+def write_tree(result: SearchResult, folder: Path) -> tuple[Path, Path]:
+    """The search tree as JSON, and drawn as SVG."""
+    from prover.tree_picture import tree_svg
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", result.theorem)
+    data = {k: v for k, v in asdict(result).items()}
+    json_path = folder / f"{stem}.tree.json"
+    json_path.write_text(json.dumps(data, indent=1))
+    svg_path = folder / f"{stem}.tree.svg"
+    svg_path.write_text(tree_svg(result.tree, result.theorem))
+    return json_path, svg_path
