@@ -28,7 +28,7 @@ browser:
 	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
 
 evidence: setup
-	$(QP) build
+	$(QP) evidence --out $(OUT)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -36,8 +36,11 @@ lint: $(VENV)/.installed
 test: setup browser lint
 	CI=$${CI:-} $(BIN)/pytest
 
+# Measurements behind the closing notes (long: the prover benchmark alone takes about an hour)
 bench: setup
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m verifier.benchmarks.foundation --out $(OUT)-bench-foundation.json
+	$(BIN)/python -m verifier.benchmarks.kernels --out $(OUT)-bench-kernels.json
+	$(QP) bench --out $(OUT)-bench-prover
 
 clean:
-	rm -rf lean/.lake $(OUT) test-artifacts
+	rm -rf lean/.lake $(OUT) $(OUT)-bench-* test-artifacts

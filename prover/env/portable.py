@@ -155,7 +155,8 @@ class PortableEnv(ProofEnv):
         if batch.killed or batch.header_errors:
             self._stats = replace(self._stats, crashed_batches=self._stats.crashed_batches + 1)
             why = batch.killed or batch.header_errors[0].first_line()
-            if retry and len(pairs) > 1:  # one runaway candidate should not sink its batch-mates
+            out_of_time = (batch.killed or "").startswith("time limit")
+            if retry and len(pairs) > 1 and not out_of_time:  # one runaway candidate should not sink the rest
                 half = len(pairs) // 2
                 return self._evaluate(pairs[:half], False) + self._evaluate(pairs[half:], False)
             return [LeanError(f"Lean process failed: {why}") for _ in pairs]

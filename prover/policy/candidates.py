@@ -47,6 +47,12 @@ def _intro_names(f: Features, goal: Goal) -> list[str]:
     return names
 
 
+def _defs_in(goal: Goal, local_defs: list[str]) -> list[str]:
+    """Local definitions the goal mentions (short names)."""
+    text = goal.target + " " + " ".join(h.type for h in goal.hyps)
+    return [n.split(".")[-1] for n in local_defs if re.search(rf"(?<![\w.]){re.escape(n.split('.')[-1])}\b", text)]
+
+
 def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str, float]]:
     """Shape-driven tactics with rule weights (multiplied by learned priors afterwards)."""
     out: list[tuple[str, float]] = []
@@ -55,17 +61,21 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
         names = _intro_names(f, goal)
         out.append((f"intro {' '.join(names)}" if names else "intro", 3.0))
         out.append(("intros", 1.0))
+        out += [("intros; omega", 0.8), ("intros; simp_all", 0.6)]
     if "exists-head" in t:
         for w in _witnesses(goal, f)[:10]:
             out.append((f"refine ⟨{w}, ?_⟩", 1.2))
+            out.append((f"exact ⟨{w}, by omega⟩", 0.9))
+            out.append((f"exact ⟨{w}, by simp_all⟩", 0.5))
         out.append(("refine ⟨_, ?_⟩", 0.5))
     if "and" in t or "iff" in t:
         out.append(("constructor", 2.5))
+        out += [("constructor <;> omega", 1.2), ("constructor <;> simp_all", 1.0)]
     if "or" in t:
         out += [("left", 0.8), ("right", 0.8)]
     if "ite" in t or "match" in t:
         out.append(("split", 2.0))
-        out.append(("split <;> simp_all", 1.0))
+        out += [("split <;> simp_all", 1.0), ("split <;> omega", 1.0)]
     for name, type_ in f.props:
         if "∧" in type_ or "∃" in type_:
             out.append((f"obtain ⟨{name}_1, {name}_2⟩ := {name}", 1.5))
@@ -79,17 +89,40 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
             out.append((f"split at {name}", 0.8))
     variables = [(v, head) for head in INDUCTIVE for v in f.vars_by_type.get(head, ())]
     others = [v for head, vs in f.vars_by_type.items() for v in vs]
+    defs_used = _defs_in(goal, local_defs)
+    simp_set = f"simp_all [{', '.join(defs_used)}]" if defs_used else "simp_all"
     for v, head in variables:
         if re.search(rf"\b{re.escape(v)}\b", goal.target):
             out.append((f"induction {v}", 2.0 if head == "List" else 1.5))
+            out.append((f"induction {v} <;> {simp_set}", 1.2))
+            out.append((f"induction {v} <;> {simp_set} <;> omega", 0.9))
             rest = [o for o in others if o != v and re.search(rf"\b{re.escape(o)}\b", goal.target)]
             if rest:
                 out.append((f"induction {v} generalizing {' '.join(rest)}", 1.2))
+                out.append((f"induction {v} generalizing {' '.join(rest)} <;> {simp_set}", 0.8))
             out.append((f"cases {v}", 1.0))
-    for name in local_defs:
-        if re.search(rf"(?<![\w.]){re.escape(name.split('.')[-1])}\b", goal.target):
-            out.append((f"unfold {name.split('.')[-1]}", 1.5))
-            out.append((f"simp [{name.split('.')[-1]}]", 1.2))
+            out.append((f"cases {v} <;> {simp_set}", 0.6))
+    used_defs = defs_used
+    for name in used_defs:
+        out.append((f"unfold {name}", 1.2))
+    if used_defs:
+        defs = ", ".join(used_defs)
+        out += [(f"simp [{defs}]", 1.8), (f"simp [{defs}] <;> omega", 1.5), (f"simp_all [{defs}]", 1.2),
+                (f"grind [{defs}]", 1.2), (f"simp only [{defs}]", 0.8)]
+    eq_hyps = [n for n, ty in f.props if "=" in ty or ty.startswith("∀")]
+    for name in eq_hyps[:3]:
+        out += [(f"rw [{name}]", 1.0), (f"simp [{name}]", 0.8)]
+        if used_defs:
+            out.append((f"simp [{', '.join(used_defs)}, {name}] <;> omega", 1.4))
+            out.append((f"simp [{', '.join(used_defs)}, {name}]", 1.4))
+    for kind in ("Nat", "Int"):
+        pair = [v for v in f.vars_by_type.get(kind, ()) if re.search(rf"\b{re.escape(v)}\b", goal.target)][:2]
+        if len(pair) == 2 and ("order" in t or "eq" in t):
+            split = f"rcases {kind}.le_total {pair[0]} {pair[1]} with h | h"
+            out += [(split, 0.8), (f"{split} <;> grind", 0.7), (f"{split} <;> omega", 0.5)]
+    for name, type_ in f.props:
+        if re.fullmatch(r"\w+ ≤ \w+", type_) and "var-Nat" in t:
+            out.append((f"obtain ⟨d, rfl⟩ := Nat.exists_eq_add_of_le {name}", 0.6))
     if "has-hyps" in t:
         out.append(("simp at *", 0.5))
     out += [("exfalso", 0.2), ("by_contra h", 0.2)] if "not" in t else []

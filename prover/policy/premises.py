@@ -35,6 +35,11 @@ def goal_tokens(goal: Goal) -> Counter[str]:
     return tokens
 
 
+def _looks_like_lemma(last: str) -> bool:
+    """Lemma names are snake_case statements (`length_append`); type and constructor names are not."""
+    return "_" in last and last[:1].islower() and not last.startswith("_") and not last.endswith("_def")
+
+
 def _name_tokens(name: str) -> list[str]:
     return [p.lower() for p in re.split(r"[._]", name) if p.lower() not in _SKIP]
 
@@ -49,7 +54,7 @@ class PremiseIndex:
     @classmethod
     def build(cls, library_names: list[str], local: list[str] | None = None) -> PremiseIndex:
         names = [n for n in library_names if n.split(".")[0] in NAMESPACES and "._" not in n
-                 and not n.split(".")[-1].startswith("_") and n.count(".") <= 2]
+                 and 1 <= n.count(".") <= 2 and _looks_like_lemma(n.rsplit(".", 1)[1])]
         tokens = [frozenset(_name_tokens(n.split(".", 1)[1] if "." in n else n)) for n in names]
         df: Counter[str] = Counter(t for ts in tokens for t in ts)
         total = len(names) or 1

@@ -77,6 +77,7 @@ class Search:
         self.ensure_candidates(node)
         chosen = node.candidates[node.next_candidate: node.next_candidate + count]
         node.next_candidate += len(chosen)
+        node.pending += len(chosen)
         return chosen
 
     def first_batch(self) -> Selection:
@@ -257,6 +258,8 @@ class BestFirst(Search):
             taken[id(node)] = taken.get(id(node), 0) + 1
         for node, _, _ in chosen:
             if taken.get(id(node)):
-                node.next_candidate += taken.pop(id(node))
+                count = taken.pop(id(node))
+                node.next_candidate += count
+                node.pending += count
         # candidates are taken in prior order per node, so each node's chosen ones are its next ones
         return chosen

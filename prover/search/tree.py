@@ -37,7 +37,7 @@ class GoalNode:
     parents: list[Edge] = field(default_factory=list)
     status: str = OPEN
     visits: int = 0
-    inflight: int = 0
+    pending: int = 0  # candidates taken and not yet answered by Lean
     expanded: bool = False
 
     @property
@@ -92,7 +92,8 @@ class Graph:
             before = current.status
             if any(e.status == PROVED for e in current.edges):
                 current.status = PROVED
-            elif current.expanded and current.untried == 0 and all(e.status == FAILED for e in current.edges):
+            elif (current.expanded and current.untried == 0 and current.pending == 0
+                  and all(e.status == FAILED for e in current.edges)):
                 current.status = FAILED
             if current.status == before:
                 continue
@@ -112,6 +113,7 @@ class Graph:
     def add_edge(self, parent: GoalNode, candidate: Candidate, children: list[GoalNode], status: str,
                  message: str = "") -> Edge:
         edge = Edge(candidate.tactic, candidate.prior, parent, children, status, message=message)
+        parent.pending = max(0, parent.pending - 1)
         if status == OPEN and any(c is parent for c in children):
             edge.status, edge.message = FAILED, "no progress: the goal comes back unchanged"
         parent.edges.append(edge)

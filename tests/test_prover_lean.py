@@ -1,0 +1,59 @@
+"""`quantproof prove` and `quantproof bench` with the real Lean: a proof found, checked by the kernel
+and written back; a false statement not proved; the tree dumped and drawn; bad input refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import copy_fixture, one_line_error, run_cli
+
+pytestmark = pytest.mark.lean
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return copy_fixture("proverproj", tmp_path_factory.mktemp("prover"))
+
+
+def test_prove_finds_checks_and_writes_a_proof(project, tmp_path):
+    goals = project / "Pv" / "Goals.lean"
+    proc = run_cli("prove", f"{goals}:total_append", "--budget", "150", "--write", "--json",
+                   "--tree-out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["proved"] and "compiles with the proof" in result["verification"]
+    assert "induction" in result["script"] and "sorry" not in result["script"]
+    text = goals.read_text()
+    assert "total_append (xs ys : List Nat) : total (xs ++ ys) = total xs + total ys := by\n" in text
+    assert text.count("sorry") == 1  # only false_claim keeps its sorry
+    tree = json.loads((tmp_path / "Pv.total_append.tree.json").read_text())
+    assert tree["proved"] and tree["tree"]["nodes"][0]["goal"].endswith("total (xs ++ ys) = total xs + total ys")
+    assert (tmp_path / "Pv.total_append.tree.svg").read_text().startswith("<svg")
+
+
+def test_a_false_statement_is_not_proved(project, tmp_path):
+    proc = run_cli("prove", f"{project / 'Pv' / 'Goals.lean'}:false_claim", "--budget", "40", "--calls", "60",
+                   "--tree-out", str(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("NOT PROVED: Pv.false_claim")
+    assert "sorry" in (project / "Pv" / "Goals.lean").read_text()
+
+
+def test_prove_bad_input(project):
+    assert "expected FILE:THEOREM" in one_line_error(run_cli("prove", "nocolon"))
+    assert "no such file" in one_line_error(run_cli("prove", "missing.lean:x"))
+    goals = project / "Pv" / "Goals.lean"
+    assert "no theorem named nope" in one_line_error(run_cli("prove", f"{goals}:nope"))
+    assert "already has a proof" in one_line_error(run_cli("prove", f"{goals}:done"))
+
+
+def test_bench_smoke(tmp_path):
+    proc = run_cli("bench", "--methods", "closers,portfolio", "--limit", "4", "--out", str(tmp_path), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    assert {"portfolio", "grind", "omega"} <= set(summary) and summary["portfolio"]["total"] == 4
+    assert (tmp_path / "solved_vs_time.png").stat().st_size > 1000
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert len(report["theorems"]) == 4

@@ -1,0 +1,221 @@
+"""The prover's parts without Lean: goal parsing, scripts, policy, graph, MCTS and best-first on a
+scripted environment, and the LeanDojo backend against a stand-in `Dojo`."""
+
+from __future__ import annotations
+
+from lean_dojo import LeanError, ProofFinished, TacticState
+
+from prover.env.base import EnvStats, ProofEnv, refused
+from prover.env.dojo import DojoEnv
+from prover.env.portable import Step, _render, statement_goal
+from prover.goals import parse_goals
+from prover.policy.candidates import CLOSERS, Candidate, Policy
+from prover.policy.premises import PremiseIndex
+from prover.policy.priors import Priors, seed_from_sources, tactic_kind
+from prover.search.engine import MCTS, BestFirst, Budget, SearchConfig
+from prover.search.tree import FAILED, OPEN, PROVED, Graph
+from tests.helpers import REPO
+
+GOALS = """unsolved goals
+case nil
+ys : List Nat
+⊢ lsum ([] ++ ys) = lsum [] + lsum ys
+
+case cons
+ys : List Nat
+head✝ : Nat
+tail✝ : List Nat
+tail_ih✝ : lsum (tail✝ ++ ys) =
+    lsum tail✝ + lsum ys
+⊢ lsum (head✝ :: tail✝ ++ ys) = lsum (head✝ :: tail✝) + lsum ys"""
+
+
+def test_goals_are_parsed_with_tags_and_continuations():
+    nil, cons = parse_goals(GOALS)
+    assert nil.tag == "nil" and nil.target == "lsum ([] ++ ys) = lsum [] + lsum ys"
+    assert cons.hyps[3].names == ("tail_ih✝",) and cons.hyps[3].type == "lsum (tail✝ ++ ys) = lsum tail✝ + lsum ys"
+    fresh, names = cons.with_fresh_names()
+    assert names == ["head", "tail", "tail_ih"]
+    assert fresh.target == "lsum (head :: tail ++ ys) = lsum (head :: tail) + lsum ys"
+    assert "✝" not in fresh.render()
+
+
+def test_statement_gives_the_first_goal():
+    goal = statement_goal("(a b : Nat) {xs : List Nat} (h : a < b) : a + 1 ≤ b")
+    assert [h.names for h in goal.hyps] == [("a", "b"), ("xs",), ("h",)]
+    assert goal.target == "a + 1 ≤ b"
+
+
+def test_paths_render_with_sorry_for_siblings_and_renames():
+    path = (Step("induction xs", 1, 2, ("head", "tail", "tail_ih")),)
+    lines, (a, b) = _render(path, "simp [lsum]", "  ")
+    assert lines == ["  induction xs", "  · sorry", "  · rename_i head tail tail_ih", "    simp [lsum]"]
+    assert (a, b) == (2, 3)
+
+
+def test_memory_hungry_and_unsound_tactics_are_refused():
+    assert isinstance(refused("exact?"), LeanError) and isinstance(refused("first | omega | try?"), LeanError)
+    assert isinstance(refused("sorry"), LeanError) and isinstance(refused("native_decide"), LeanError)
+    assert refused("omega") is None
+
+
+def test_policy_reads_the_goal_shape():
+    policy = Policy(Priors())
+    exists = parse_goals("a b : Nat\nh : a + 1 < b\n⊢ ∃ c, a < c ∧ c < b")[0]
+    tactics = [c.tactic for c in policy.candidates(exists)]
+    assert "refine ⟨a + 1, ?_⟩" in tactics and "exact ⟨a + 1, by omega⟩" in tactics
+    lists = parse_goals("xs ys : List Nat\n⊢ (xs ++ ys).length = ys.length + xs.length")[0]
+    tactics = [c.tactic for c in policy.candidates(lists, root=True)]
+    assert tactics[: len(CLOSERS)] == list(CLOSERS) or set(CLOSERS) <= set(tactics[:8])
+    assert "induction xs" in tactics and "induction xs generalizing ys" in tactics
+    assert not any("exact?" in t or "try?" in t for t in tactics)
+
+
+def test_premises_by_symbol_overlap():
+    index = PremiseIndex.build(["List.length_append", "List.reverse_reverse", "Nat.add_comm", "List.map_map",
+                                "Nat", "List.cons", "List.length_cons"])
+    goal = parse_goals("xs ys : List Nat\n⊢ (xs ++ ys).length = ys.length + xs.length")[0]
+    chosen = index.select(goal, 3)
+    assert chosen[0] == "List.length_append"
+    assert "Nat" not in index.names and "List.cons" not in index.names
+
+
+def test_priors_learn_and_seed_from_project_proofs():
+    priors = Priors()
+    priors.learn("induction", frozenset({"uses-List"}))
+    assert priors.score("induction", frozenset({"uses-List"})) > priors.score("decide", frozenset({"uses-List"}))
+    seeded = seed_from_sources(sorted((REPO / "lean" / "Quantproof").glob("*.lean")))
+    assert seeded.total["omega"] > 5 and seeded.total["grind"] > 5
+    assert tactic_kind("  · induction n generalizing m") == "induction"
+
+
+def _graph() -> Graph:
+    g = parse_goals("n : Nat\n⊢ n = n")[0]
+    return Graph(TacticState(g.render(), 0), g)
+
+
+def test_graph_propagation_and_pending():
+    graph = _graph()
+    root = graph.root
+    root.expanded, root.candidates = True, [Candidate("a", .5), Candidate("b", .5)]
+    root.next_candidate, root.pending = 2, 2
+    graph.add_edge(root, Candidate("a", .5), [], FAILED)
+    assert root.status == OPEN  # "b" is still being evaluated: not failed yet
+    graph.add_edge(root, Candidate("b", .5), [], FAILED)
+    assert root.status == FAILED
+    graph = _graph()
+    child = graph.node(TacticState("⊢ True", 1), parse_goals("⊢ True")[0], 1)
+    edge = graph.add_edge(graph.root, Candidate("t", 1.0), [child], OPEN)
+    assert edge.status == OPEN
+    graph.add_edge(child, Candidate("trivial", 1.0), [], PROVED)
+    assert edge.status == PROVED and graph.root.status == PROVED
+    loop = graph.add_edge(child, Candidate("skip", 1.0), [child], OPEN)
+    assert loop.status == FAILED and "no progress" in loop.message
+
+
+class ScriptedEnv(ProofEnv):
+    """Goals and the tactics that work on them: induction n splits, simp and omega close the cases."""
+
+    def __init__(self) -> None:
+        self.RULES = {
+            "P n": {"induction n": ["P 0", "P (k + 1)"]},
+            "P 0": {"simp": []},
+            "P (k + 1)": {"omega": [], "simp": ["Q k"]},
+        }
+        self.ids, self.text, self.calls, self.batches = 1, {0: "P n"}, 0, []
+
+    @property
+    def stats(self) -> EnvStats:
+        return EnvStats(self.calls, len(self.batches))
+
+    def init_state(self) -> TacticState:
+        return TacticState("⊢ P n", 0)
+
+    def goal(self, state):
+        return parse_goals(f"⊢ {self.text[state.id]}")[0]
+
+    def goals(self, state):
+        return [state] if isinstance(self.text.get(state.id), str) else [self._new(t) for t in self.text[state.id]]
+
+    def _new(self, text):
+        self.ids += 1
+        self.text[self.ids] = text
+        return TacticState(f"⊢ {text}", self.ids)
+
+    def run_tacs(self, pairs):
+        self.batches.append([t for _, t in pairs])
+        self.calls += len(pairs)
+        out = []
+        for state, tactic in pairs:
+            rule = self.RULES.get(self.text[state.id], {}).get(tactic)
+            if rule is None:
+                out.append(LeanError("no"))
+            elif not rule:
+                out.append(ProofFinished(state.id))
+            else:
+                self.ids += 1
+                self.text[self.ids] = rule
+                out.append(TacticState("\n\n".join(rule), self.ids))
+        return out
+
+    def proof_script(self, steps, root):
+        return repr(steps)
+
+
+class ListPolicy:
+    def candidates(self, goal, root=False):
+        tactics = (["omega", "simp", "grind"] if root else []) + ["induction n", "simp", "omega", "cases n"]
+        return [Candidate(t, 1 / len(tactics)) for t in tactics]
+
+
+def test_mcts_and_best_first_prove_on_a_scripted_environment():
+    for method in (MCTS, BestFirst):
+        env = ScriptedEnv()
+        search = method(env, ListPolicy(), SearchConfig(batch_size=4, simulations_per_batch=4))
+        result = search.run(Budget(seconds=30, lean_calls=200), "P")
+        assert result.proved, method.method
+        assert env.batches[0][:3] == ["omega", "simp", "grind"]  # the closers come first at the root
+        steps = search.graph.proof()
+        assert steps and steps[0][0] == "induction n"
+
+
+def test_budget_in_lean_calls_is_respected():
+    env = ScriptedEnv()
+    env.RULES = {"P n": {}}  # nothing works
+    result = MCTS(env, ListPolicy(), SearchConfig(batch_size=3)).run(Budget(seconds=30, lean_calls=5), "P")
+    assert not result.proved and env.calls <= 5
+
+
+class FakeDojo:
+    """Stands in for lean_dojo.Dojo: a context manager whose run_tac walks a tiny transition table."""
+
+    crashes = 1
+
+    def __init__(self, theorem, timeout=60):
+        self.theorem = theorem
+
+    def __enter__(self):
+        return self, TacticState("n : Nat\n⊢ n + 0 = n", 0)
+
+    def __exit__(self, *exc):
+        return False
+
+    def run_tac(self, state, tactic):
+        if tactic == "grind" and FakeDojo.crashes:
+            FakeDojo.crashes -= 1
+            raise RuntimeError("DojoCrashError: Lean died")
+        if tactic == "simp":
+            return ProofFinished(state.id + 1)
+        return LeanError("unknown")
+
+
+def test_dojo_backend_against_a_stand_in():
+    env = DojoEnv("thm", dojo_factory=FakeDojo)
+    root = env.init_state()
+    results = env.run_tacs([(root, "grind"), (root, "exact?"), (root, "simp")])
+    assert isinstance(results[0], LeanError) and "crash" in results[0].error.lower()
+    assert isinstance(results[1], LeanError) and "refused" in results[1].error
+    assert isinstance(results[2], ProofFinished)
+    assert env.stats.lean_processes == 2 and env.stats.crashed_batches == 1  # restarted after the crash
+    search = MCTS(env, ListPolicy(), SearchConfig(batch_size=4))
+    assert search.run(Budget(seconds=10, lean_calls=50), "thm").proved
