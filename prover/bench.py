@@ -57,20 +57,22 @@ def run_closers(chain: Toolchain, lean_dir: Path, targets: list[Target], say: Ca
     return out
 
 
-def portfolio(closers: dict[str, dict[str, tuple[bool, float]]], budget_s: float) -> dict[str, tuple[bool, float]]:
-    """The closers tried one after another until one works, within the budget."""
+def portfolio(closers: dict[str, dict[str, tuple[bool, float]]],
+              budget_s: float) -> dict[str, tuple[bool, float, int]]:
+    """The closers tried one after another until one works, within the budget: (solved, seconds, tried)."""
     out = {}
     for name, runs in closers.items():
-        spent, solved = 0.0, False
+        spent, solved, tried = 0.0, False, 0
         for c in CLOSERS:
             ok, seconds = runs[c]
             spent += seconds
+            tried += 1
             if spent > budget_s:
                 break
             if ok:
                 solved = True
                 break
-        out[name] = (solved, round(spent, 3))
+        out[name] = (solved, round(spent, 3), tried)
     return out
 
 
@@ -123,8 +125,8 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
             curves[c] = curve([r["seconds"] for r in results[c].values() if r["solved"]])
         results.pop("closers", None)
         if "portfolio" in methods:
-            for name, (ok, spent) in portfolio(closers, budget_s).items():
-                results["portfolio"][name] = {"solved": ok, "seconds": spent, "lean_calls": len(CLOSERS)}
+            for name, (ok, spent, tried) in portfolio(closers, budget_s).items():
+                results["portfolio"][name] = {"solved": ok, "seconds": spent, "lean_calls": tried}
             curves["portfolio"] = curve([r["seconds"] for r in results["portfolio"].values() if r["solved"]])
     priors = default_priors(lean_dir.parent)
     for method in (m for m in ("best-first", "mcts") if m in methods):

@@ -17,7 +17,7 @@ from prover.search.engine import MCTS, BestFirst, Budget, Search, SearchConfig, 
 from prover.target import Target
 from prover.verify import verify
 from verifier.lean_library import build_core_index
-from verifier.lean_source import scan_declarations
+from verifier.lean_source import blank_comments, scan_declarations
 from verifier.toolchain.base import Toolchain
 
 METHODS = {"mcts": MCTS, "best-first": BestFirst}
@@ -32,10 +32,13 @@ class ProofOutcome:
 
 
 def local_names(target: Target) -> tuple[list[str], list[str]]:
-    """Definitions and theorems declared before the target in its file (short names)."""
+    """Definitions and proved theorems declared before the target in its file. A theorem still proved
+    by `sorry` is no premise: a proof resting on it proves nothing."""
     decls = scan_declarations(target.preamble)
+    lines = blank_comments(target.preamble).split("\n")
     defs = [d.name for d in decls if d.kind in ("def", "abbrev")]
-    facts = [d.name for d in decls if d.kind in ("theorem", "lemma")]
+    facts = [d.name for d in decls if d.kind in ("theorem", "lemma")
+             and "sorry" not in " ".join(lines[d.line - 1: d.end_line]).split()]
     return defs, facts
 
 

@@ -27,7 +27,7 @@ def test_prove_finds_checks_and_writes_a_proof(project, tmp_path):
     assert "induction" in result["script"] and "sorry" not in result["script"]
     text = goals.read_text()
     assert "total_append (xs ys : List Nat) : total (xs ++ ys) = total xs + total ys := by\n" in text
-    assert text.count("sorry") == 1  # only false_claim keeps its sorry
+    assert text.count("sorry") == 3  # false_claim, helper and uses_helper keep theirs
     tree = json.loads((tmp_path / "Pv.total_append.tree.json").read_text())
     assert tree["proved"] and tree["tree"]["nodes"][0]["goal"].endswith("total (xs ++ ys) = total xs + total ys")
     assert (tmp_path / "Pv.total_append.tree.svg").read_text().startswith("<svg")
@@ -39,6 +39,17 @@ def test_a_false_statement_is_not_proved(project, tmp_path):
     assert proc.returncode == 1
     assert proc.stdout.startswith("NOT PROVED: Pv.false_claim")
     assert "sorry" in (project / "Pv" / "Goals.lean").read_text()
+
+
+def test_a_proof_resting_on_sorry_does_not_count(project, toolchain):
+    from prover.target import load_target
+    from prover.verify import verify
+
+    target = load_target(project / "Pv" / "Goals.lean", "uses_helper")
+    cheat = verify(toolchain, project, target, "  exact helper n")
+    assert not cheat.ok and "rests on sorry" in cheat.message  # compiles without a warning, yet is not a proof
+    honest = verify(toolchain, project, target, "  simp")
+    assert honest.ok, honest.message
 
 
 def test_prove_bad_input(project):

@@ -159,7 +159,7 @@ class Policy:
                 add(f"simp [{', '.join(chosen[:4])}]", 1.2)
                 add(f"grind [{', '.join(chosen[:3])}]", 1.0)
                 add(f"simp_all [{', '.join(chosen[:4])}]", 0.8)
-                for p in chosen[:4]:
+                for p in chosen[:6]:
                     add(f"rw [{p}]", 0.5)
                     add(f"exact {p}", 0.3)
                     add(f"apply {p}", 0.3)
