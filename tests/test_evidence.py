@@ -203,3 +203,14 @@ def test_bad_report_inputs(tmp_path):
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "evidence.json").write_text(json.dumps({"schema": "quantproof-evidence", "schema_version": 0}))
     assert "expected quantproof-evidence v1" in one_line_error(run_cli("report", "--from", str(tmp_path / "old")))
+
+
+def test_evidence_never_overwrites_a_foreign_folder(evidence, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    assert "is not a folder" in one_line_error(run_cli("report", "--from", str(evidence), "--out", str(afile)))
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me")
+    assert "not an evidence folder" in one_line_error(run_cli("report", "--from", str(evidence), "--out", str(other)))
+    assert afile.read_text() == "keep me" and (other / "mine.txt").read_text() == "keep me"

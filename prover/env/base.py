@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from lean_dojo import LeanError, ProofFinished, TacticState
 
+from prover.goals import Goal
+
 TacticResult = TacticState | ProofFinished | LeanError
 
 FORBIDDEN_TACTICS = ("exact?", "try?", "apply?", "rw?", "hint", "aesop?")
@@ -48,6 +50,13 @@ class ProofEnv(ABC):
 
     def run_tac(self, state: TacticState, tactic: str) -> TacticResult:
         return self.run_tacs([(state, tactic)])[0]
+
+    @abstractmethod
+    def goal(self, state: TacticState) -> Goal:
+        """The parsed goal of a single-goal state."""
+
+    def limit_time(self, seconds: float) -> None:  # noqa: B027 (optional hook, not abstract)
+        """Bound the next evaluation's wall time (the search's remaining budget); default: no bound."""
 
     @abstractmethod
     def goals(self, state: TacticState) -> list[TacticState]:

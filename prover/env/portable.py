@@ -105,6 +105,9 @@ class PortableEnv(ProofEnv):
     def init_state(self) -> TacticState:
         return TacticState(self._records[0].goal.render(), 0)
 
+    def limit_time(self, seconds: float) -> None:
+        self.limits = Limits(self.limits.memory_bytes, max(20.0, seconds + 5.0))
+
     def goal(self, state: TacticState) -> Goal:
         record = self._records[state.id]
         if record.goal is None:

@@ -66,7 +66,7 @@ class Search:
         self.graph = Graph(root, self._goal(root))
 
     def _goal(self, state: TacticState):
-        return self.env.goal(state)  # type: ignore[attr-defined]
+        return self.env.goal(state)
 
     def ensure_candidates(self, node: GoalNode) -> None:
         if not node.expanded:
@@ -142,7 +142,7 @@ class Search:
                 stopped = "nothing left to try"
                 break
             selection = selection[: max(1, budget.lean_calls - calls)]
-            self._limit_time(budget.seconds - elapsed)
+            self.env.limit_time(budget.seconds - elapsed)
             results = self.env.run_tacs([(n.state, c.tactic) for n, c, _ in selection])
             batches += 1
             self.integrate(selection, results)
@@ -153,13 +153,6 @@ class Search:
                 on_batch(self._result(name, start, stats0, batches, solved_at, solved_calls, "running"))
             selection = self.select() if self.graph.root.status == OPEN else []
         return self._result(name, start, stats0, batches, solved_at, solved_calls, stopped)
-
-    def _limit_time(self, remaining: float) -> None:
-        limits = getattr(self.env, "limits", None)
-        if limits is not None:
-            from verifier.watchdog import Limits
-
-            self.env.limits = Limits(limits.memory_bytes, max(20.0, remaining + 5.0))  # type: ignore[attr-defined]
 
     def _result(self, name: str, start: float, stats0, batches: int, solved_at: float | None,
                 solved_calls: int | None, stopped: str) -> SearchResult:

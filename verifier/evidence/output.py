@@ -35,6 +35,10 @@ def render_markdown(data: dict) -> str:
 def write_evidence(data: dict, out: Path) -> None:
     """Build the three files in a sibling temporary folder, then swap it into place."""
     out = out.absolute()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} exists and is not a folder; choose another --out")
+    if out.is_dir() and not (out / "evidence.json").is_file() and any(out.iterdir()):
+        raise UserError(f"{out} exists and is not an evidence folder; choose another --out")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -47,8 +51,6 @@ def write_evidence(data: dict, out: Path) -> None:
         (tmp / "summary.md").write_text(render_markdown(data), encoding="utf-8")
         old = None
         if out.exists():
-            if not (out / "evidence.json").is_file() and any(out.iterdir()):
-                raise UserError(f"{out} exists and is not an evidence folder; choose another --out")
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             out.rename(old)
         tmp.rename(out)
