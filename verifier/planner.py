@@ -136,5 +136,11 @@ def roofline(m: int, k: int, n: int, model: LpuModel | None = None) -> Roofline:
     balance = model.peak_macs_per_s / model.bandwidth_bytes_per_s
     compute_s = cycles / model.clock_hz
     memory_s = loaded / model.bandwidth_bytes_per_s
-    bound = "compute-bound" if compute_s >= memory_s else "bandwidth-bound"
+    bound = "array-time-bound" if compute_s >= memory_s else "bandwidth-bound"
     return Roofline(macs, loaded, utilisation, intensity, balance, bound, max(compute_s, memory_s))
+
+
+# LLaMA-70B's matmuls per decoder layer (hidden 8192, 64 query / 8 key-value heads of 128, MLP 28672):
+# (name, K, N) for y[M x N] = x[M x K] . W[K x N].
+LLAMA_70B_LAYERS = (("attention q / o projection", 8192, 8192), ("attention k / v projection", 8192, 1024),
+                    ("MLP gate / up projection", 8192, 28672), ("MLP down projection", 28672, 8192))

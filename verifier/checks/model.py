@@ -74,6 +74,23 @@ class ClosedFormResult:
 
 
 @dataclass(frozen=True)
+class RooflineRow:
+    """One layer on the LPU model: planned tile, array utilisation, and what bounds it."""
+
+    layer: str
+    m: int
+    k: int
+    n: int
+    tile: str
+    tiles: int
+    tile_bytes: int
+    utilisation: float
+    intensity: float
+    bound: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class CheckReport:
     closed_forms: tuple[ClosedFormResult, ...]
     properties: tuple[PropertyResult, ...]
@@ -83,6 +100,7 @@ class CheckReport:
     lean_killed: str | None = None
     lean_header_errors: tuple[str, ...] = ()
     lean_reused: bool = False
+    roofline: tuple[RooflineRow, ...] = ()
 
     @property
     def differential_cases(self) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from verifier.checks import claims, differential, properties
-from verifier.checks.model import CheckReport, ClosedFormResult
+from verifier.checks.model import CheckReport, ClosedFormResult, RooflineRow
 from verifier.closed_forms import MATMUL_ERROR_BOUND, MAX_SAFE_K, max_safe_k, seed_bound_condition, worst_accumulator
+from verifier.planner import LLAMA_70B_LAYERS, plan_shape, roofline, tile_bytes, tile_count
 from verifier.requirements import spec
 from verifier.toolchain.base import Toolchain
 from verifier.watchdog import Limits
@@ -31,6 +32,19 @@ def closed_forms() -> list[ClosedFormResult]:
     ]
 
 
+def roofline_rows(batches: tuple[int, ...] = (1, 64, 2048)) -> list[RooflineRow]:
+    """The planner and the roofline model on LLaMA-70B's layers, for decode (M = 1, 64) and prefill."""
+    rows = []
+    for name, k, n in LLAMA_70B_LAYERS:
+        for m in batches:
+            shape = plan_shape(m, k, n)
+            r = roofline(m, k, n)
+            rows.append(RooflineRow(name, m, k, n, f"{shape.rows}x{shape.reds}x{shape.cols}", tile_count(m, k, n),
+                                    tile_bytes(shape.rows, shape.reds, shape.cols), round(r.utilisation, 4),
+                                    round(r.intensity, 2), r.bound, r.seconds))
+    return rows
+
+
 def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAULT_SEED, scale: float = 1.0,
                cases: int = 24, limits: Limits | None = None, reuse: bool = False) -> CheckReport:
     """Everything `quantproof check` reports; the Lean project must already be built. With `reuse`, the
@@ -38,7 +52,8 @@ def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAU
     props = properties.run_all(seed, scale)
     diffs, batch = differential.run_differential(chain, lean_dir, seed, cases, limits, reuse)
     return CheckReport(tuple(closed_forms()), tuple(props), tuple(diffs), tuple(claims.audit_claims()),
-                       batch.elapsed_s, batch.killed, tuple(h.first_line() for h in batch.header_errors), batch.reused)
+                       batch.elapsed_s, batch.killed, tuple(h.first_line() for h in batch.header_errors), batch.reused,
+                       tuple(roofline_rows()))
 
 
 def format_report(report: CheckReport) -> str:
@@ -69,5 +84,9 @@ def format_report(report: CheckReport) -> str:
     for c in report.claims:
         out.append(f"  {c.verdict.upper():<22} {c.claim}")
         out.append(f"  {'':<22} -> {c.value}")
+    out.append("LPU model (320x320 PEs, 220 KiB per tile; 900 MHz and 80 TB/s assumed): LLaMA-70B layers")
+    for r in report.roofline:
+        out.append(f"  {r.layer:<28} M={r.m:<5} tile {r.tile:<11} {r.tiles:>6} tiles {r.tile_bytes:>7} B  "
+                   f"utilisation {r.utilisation:6.1%}  {r.intensity:7.1f} MAC/B  {r.bound}")
     out.append(f"check {'PASSED' if report.passed else 'FAILED'}")
     return "\n".join(out)

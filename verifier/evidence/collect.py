@@ -18,7 +18,7 @@ from verifier.build import BuildOptions, BuildResult, build
 from verifier.checks import properties
 from verifier.checks.model import CheckReport
 from verifier.checks.mutants import run_mutants
-from verifier.checks.runner import closed_forms, run_checks
+from verifier.checks.runner import closed_forms, roofline_rows, run_checks
 from verifier.evidence import assess
 from verifier.evidence.config_index import configuration
 from verifier.requirements import load_spec
@@ -118,7 +118,7 @@ def _no_checks(options: EvidenceOptions) -> CheckReport:
     props = properties.run_all(options.seed, options.examples_scale)
     from verifier.checks.claims import audit_claims
 
-    return CheckReport(tuple(closed_forms()), tuple(props), (), tuple(audit_claims()))
+    return CheckReport(tuple(closed_forms()), tuple(props), (), tuple(audit_claims()), roofline=tuple(roofline_rows()))
 
 
 def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], options: EvidenceOptions,

@@ -218,7 +218,15 @@ def section_trace(data: dict) -> str:
 def section_claims(data: dict) -> str:
     rows = [[e(c["claim"]), e(c["source"]), e(c["value"]), status_tag(c["verdict"]), e(c["evidence"])]
             for c in data["checks"]["claims"]]
-    return table(["Claim (design documents)", "Source", "Measured or proved", "Verdict", "Evidence"], rows)
+    model = [[e(r["layer"]), str(r["m"]), e(r["tile"]), str(r["tiles"]), f"{r['tile_bytes']:,}",
+              f"{r['utilisation']:.2%}", f"{r['intensity']:.1f}", e(r["bound"])]
+             for r in data["checks"].get("roofline", [])]
+    return (table(["Claim (design documents)", "Source", "Measured or proved", "Verdict", "Evidence"], rows)
+            + "<h3>LPU model: LLaMA-70B layers on the planner's tiles</h3><p class='small'>320x320 PEs, 220 KiB "
+              "per tile; 900 MHz clock and 80 TB/s on-chip bandwidth assumed (the design documents give none); "
+              "a tile of r x k x n takes r + k + n - 2 cycles (systolic fill and drain).</p>"
+            + table(["Layer", "M", "Tile", "Tiles", "Bytes per tile", "PE utilisation", "MAC per byte", "Bound"],
+                    model))
 
 
 def section_tools(data: dict) -> str:
