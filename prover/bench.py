@@ -8,17 +8,21 @@ solved count, time, Lean calls, and solved-versus-time curves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from prover.policy.candidates import CLOSERS
+from prover.policy.priors import Priors
 from prover.search.engine import Budget
 from prover.session import default_priors, prove, save_learned
 from prover.target import Target, load_target
 from verifier.lean_batch import Snippet, run_batch
+from verifier.lean_session import LeanSession
 from verifier.lean_source import scan_declarations
+from verifier.project import BUILD_LIB
 from verifier.toolchain.base import Toolchain
 from verifier.watchdog import Limits
 
@@ -106,8 +110,44 @@ def plot(curves: dict[str, list[tuple[float, int]]], total: int, budget_s: float
     return paths
 
 
+@contextlib.contextmanager
+def shared_sessions(chain: Toolchain, lean_dir: Path) -> Iterator[Callable[[Target], LeanSession]]:
+    """One Lean session per source file at a time, moved along its theorems (bench order is file order)."""
+    current: dict[Path, LeanSession] = {}
+
+    def session_for(target: Target) -> LeanSession:
+        if target.file not in current:
+            for old in current.values():
+                old.close()
+            current.clear()
+            current[target.file] = LeanSession(chain, target.preamble, [lean_dir.absolute() / BUILD_LIB])
+        return current[target.file]
+
+    try:
+        yield session_for
+    finally:
+        for session in current.values():
+            session.close()
+
+
+def run_one(chain: Toolchain, lean_dir: Path, t: Target, method: str, budget_s: float, priors: Priors,
+            backend: str, session_for: Callable[[Target], LeanSession], results: dict, say: Callable[[str], None],
+            tag: str) -> None:
+    start = time.monotonic()
+    session = session_for(t) if backend == "session" else None
+    outcome = prove(chain, lean_dir, t, Budget(budget_s), method, priors, backend=backend, session=session)
+    r = outcome.result
+    results[method][t.name] = {"solved": outcome.verified, "seconds": r.solved_at_s if outcome.verified
+                               else r.elapsed_s, "wall_s": round(time.monotonic() - start, 2),
+                               "lean_calls": r.lean_calls, "lean_processes": r.lean_processes,
+                               "script": r.script if outcome.verified else None, "stopped": r.stopped,
+                               "verification": outcome.verification}
+    say(f"{tag} {t.name}: {'solved' if outcome.verified else 'not solved'} in {r.elapsed_s:.1f} s, "
+        f"{r.lean_calls} calls")
+
+
 def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: list[str], limit: int | None,
-              only: list[str] | None, out: Path, say: Callable[[str], None]) -> dict:
+              only: list[str] | None, out: Path, say: Callable[[str], None], backend: str = "session") -> dict:
     targets = bench_targets(lean_dir)
     if only:
         targets = [t for t in targets if t.name in only or t.name.split(".")[-1] in only]
@@ -130,18 +170,11 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
             curves["portfolio"] = curve([r["seconds"] for r in results["portfolio"].values() if r["solved"]])
     priors = default_priors(lean_dir.parent)
     for method in (m for m in ("best-first", "mcts") if m in methods):
-        for i, t in enumerate(targets, 1):
-            start = time.monotonic()
-            outcome = prove(chain, lean_dir, t, Budget(budget_s), method, priors)
-            r = outcome.result
-            results[method][t.name] = {"solved": outcome.verified, "seconds": r.solved_at_s if outcome.verified
-                                       else r.elapsed_s, "wall_s": round(time.monotonic() - start, 2),
-                                       "lean_calls": r.lean_calls, "lean_processes": r.lean_processes,
-                                       "script": r.script if outcome.verified else None, "stopped": r.stopped,
-                                       "verification": outcome.verification}
-            say(f"[{method} {i}/{len(targets)}] {t.name}: {'solved' if outcome.verified else 'not solved'} "
-                f"in {r.elapsed_s:.1f} s, {r.lean_calls} calls")
-            (out / "results.json").write_text(json.dumps(results, indent=1))
+        with shared_sessions(chain, lean_dir) as session_for:
+            for i, t in enumerate(targets, 1):
+                run_one(chain, lean_dir, t, method, budget_s, priors, backend, session_for, results, say,
+                        f"[{method} {i}/{len(targets)}]")
+                (out / "results.json").write_text(json.dumps(results, indent=1))
         curves[method] = curve([r["seconds"] for r in results[method].values() if r["solved"] and r["seconds"]])
         save_learned(priors)
     summary = {m: {"solved": sum(r["solved"] for r in rs.values()), "total": len(targets),

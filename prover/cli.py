@@ -50,7 +50,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     chain = require(lean_dir, args.toolchain)
     priors = default_priors(lean_dir.parent)
     _say(f"searching for a proof of {target.name} ({args.method}, {args.budget:.0f} s, {args.calls} Lean calls) ...")
-    outcome = prove(chain, lean_dir, target, Budget(args.budget, args.calls), args.method, priors)
+    outcome = prove(chain, lean_dir, target, Budget(args.budget, args.calls), args.method, priors,
+                    backend=args.backend)
     result = outcome.result
     folder = Path(args.tree_out) if args.tree_out else lean_dir / ".lake" / "quantproof" / "prover"
     json_path, svg_path = write_tree(result, folder)
@@ -88,7 +89,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     report = run_bench(chain, lean_dir, budget_s=args.budget, methods=methods, limit=args.limit,
                        only=args.only, out=Path(args.out) if args.out else lean_dir / ".lake" / "quantproof" / "bench",
-                       say=_say)
+                       say=_say, backend=args.backend)
     print(json.dumps(report["summary"], indent=2) if args.json else report["table"])
     return 0
 
@@ -102,6 +103,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--write", action="store_true", help="write the verified proof in place of the sorry")
     p.add_argument("--force", action="store_true", help="search even if the theorem already has a proof")
     p.add_argument("--tree-out", metavar="DIR", help="where the search tree JSON and SVG go")
+    p.add_argument("--backend", choices=["session", "batch"], default="session",
+                   help="one long-lived Lean session (default) or a Lean process per batch of candidates")
     p.add_argument("--toolchain", choices=["native", "portable"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_prove)
@@ -112,6 +115,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, default=120.0, help="seconds per theorem (default 120)")
     p.add_argument("--methods", default="closers,portfolio,best-first,mcts")
     p.add_argument("--limit", type=int, help="only the first N theorems")
+    p.add_argument("--backend", choices=["session", "batch"], default="session",
+                   help="a Lean session per file, shared by its theorems (default), or a process per batch")
     p.add_argument("--only", nargs="*", help="only these theorems")
     p.add_argument("--out", metavar="DIR", help="results folder (JSON, curves)")
     p.add_argument("--json", action="store_true")

@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from prover.env.portable import PortableEnv
+from prover.env.portable import PortableEnv, SessionEnv
 from prover.policy.candidates import Policy
 from prover.policy.features import goal_features
 from prover.policy.premises import PremiseIndex
@@ -17,6 +17,7 @@ from prover.search.engine import MCTS, BestFirst, Budget, Search, SearchConfig, 
 from prover.target import Target
 from prover.verify import verify
 from verifier.lean_library import build_core_index
+from verifier.lean_session import LeanSession
 from verifier.lean_source import blank_comments, scan_declarations
 from verifier.toolchain.base import Toolchain
 
@@ -68,13 +69,28 @@ def make_policy(chain: Toolchain, target: Target, priors: Priors) -> Policy:
     return Policy(priors, premises, defs)
 
 
+BACKENDS = ("session", "batch")
+
+
+def make_env(chain: Toolchain, lean_dir: Path, target: Target, backend: str, heartbeats: int,
+             session: LeanSession | None) -> PortableEnv:
+    if backend == "session":
+        return SessionEnv(chain, lean_dir, target, heartbeats=heartbeats, session=session)
+    return PortableEnv(chain, lean_dir, target, heartbeats=heartbeats)
+
+
 def prove(chain: Toolchain, lean_dir: Path, target: Target, budget: Budget, method: str = "mcts",
           priors: Priors | None = None, config: SearchConfig | None = None, verify_proof: bool = True,
-          heartbeats: int = 100_000) -> ProofOutcome:
+          heartbeats: int = 100_000, backend: str = "session", session: LeanSession | None = None) -> ProofOutcome:
+    """Search for a proof, then check it as a whole. `session` (backend "session") may be shared across
+    theorems of one file; otherwise the search starts and stops its own."""
     priors = priors or default_priors(lean_dir.parent)
-    env = PortableEnv(chain, lean_dir, target, heartbeats=heartbeats)
-    search: Search = METHODS[method](env, make_policy(chain, target, priors), config)
-    result = search.run(budget, target.name)
+    env = make_env(chain, lean_dir, target, backend, heartbeats, session)
+    try:
+        search: Search = METHODS[method](env, make_policy(chain, target, priors), config)
+        result = search.run(budget, target.name)
+    finally:
+        env.close()
     if not result.proved or not result.script:
         return ProofOutcome(result, False, f"no proof found ({result.stopped})")
     if not verify_proof:

@@ -69,3 +69,6 @@ class ProofEnv(ABC):
     @property
     @abstractmethod
     def stats(self) -> EnvStats: ...
+
+    def close(self) -> None:  # noqa: B027 (optional hook, not abstract)
+        """Release the backend's Lean processes."""

@@ -20,6 +20,8 @@ from prover.env.base import EnvStats, ProofEnv, TacticResult, refused
 from prover.goals import Goal, Hyp, parse_goals
 from prover.target import Target
 from verifier.lean_batch import Snippet, SnippetResult, run_batch
+from verifier.lean_session import Answer, LeanSession
+from verifier.project import BUILD_LIB
 from verifier.toolchain.base import Toolchain
 from verifier.watchdog import Limits
 
@@ -199,3 +201,50 @@ class PortableEnv(ProofEnv):
                 lines.append(f"{indent}· {inner[0].lstrip()}")
                 lines.extend(inner[1:])
         return lines
+
+
+class SessionEnv(PortableEnv):
+    """Backend (c): the same candidates, answered one by one by a long-lived Lean session instead of a
+    process per batch (start-up once, then a fraction of a second per candidate). The session may be
+    shared: `advance` moves it on to this theorem's preamble."""
+
+    def __init__(self, chain: Toolchain, lean_dir: Path, target: Target, *, heartbeats: int = 100_000,
+                 limits: Limits | None = None, session: LeanSession | None = None,
+                 request_deadline_s: float = 60.0) -> None:
+        super().__init__(chain, lean_dir, target, heartbeats=heartbeats, limits=limits)
+        self.request_deadline_s = request_deadline_s
+        self._deadline = float("inf")
+        self.owned = session is None
+        self.session = session or LeanSession(chain, target.preamble, [lean_dir.absolute() / BUILD_LIB], self.limits)
+        self.session.advance(target.preamble)
+
+    def limit_time(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + max(5.0, seconds + 5.0)
+
+    def close(self) -> None:
+        if self.owned:
+            self.session.close()
+
+    def _evaluate(self, pairs: Sequence[tuple[TacticState, str]], retry: bool = True) -> list[TacticResult]:
+        starts = self.session.starts
+        out = [self._ask(k, pair) for k, pair in enumerate(pairs)]
+        self._stats = replace(self._stats, lean_processes=self._stats.lean_processes + self.session.starts - starts)
+        return out
+
+    def _ask(self, k: int, pair: tuple[TacticState, str]) -> TacticResult:
+        code, region = self.candidate(*pair)
+        deadline = min(self.request_deadline_s, self._deadline - time.monotonic())
+        if deadline <= 0:
+            return LeanError("the time budget ran out before this candidate ran")
+        start = time.monotonic()
+        try:
+            answer = self.session.ask(code, deadline)
+        except RuntimeError as exc:  # the session could not start
+            answer = Answer((), 0, str(exc))
+        self._stats = replace(self._stats, lean_calls=self._stats.lean_calls + 1,
+                              lean_seconds=self._stats.lean_seconds + time.monotonic() - start)
+        if answer.failed:
+            self._stats = replace(self._stats, crashed_batches=self._stats.crashed_batches + 1)
+            return LeanError(f"Lean session stopped: {answer.failed}")
+        return self._answer(pair, SnippetResult(f"c{k}", True, answer.diagnostics, answer.elapsed_ms / 1000, 1),
+                            region)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from verifier.errors import UserError
 
 STOCK_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCHED_SHA256 = "94ba2682e075ba23543fe6ed34d140bbce5463783c2f4ae0d968848cdc52c51d"
+PATCHED_SHA256 = "96b7ab64a02cab3ca2d50ca0d5ec449a3e837673e26324a5f2d83847150c5754"
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,39 @@ def _raw_stdout_flush(text: str) -> str:
     )
 
 
+def _blocking_stdin(text: str) -> str:
+    # The glue reads stdin with readSync on a non-blocking descriptor: "no data yet" (EAGAIN) ended the
+    # read as if at end of file. Wait for data instead, so a long-lived Lean session can read requests...
+    waited = _replace_once(
+        text,
+        'try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE)}catch(e){if(e.toString().includes("EOF"))bytesRead=0;'
+        "else throw e}",
+        "for(;;){try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE);break}catch(e){if(e.code===\"EAGAIN\"){"
+        "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,5);continue}"
+        "if(e.toString().includes(\"EOF\")){bytesRead=0;break}throw e}}",
+        "blocking-stdin",
+    )
+    # ...and hand back what has arrived instead of waiting until the caller's whole buffer is full.
+    return _replace_once(
+        waited,
+        "result=stream.tty.ops.get_char(stream.tty)}catch(e){throw new FS.ErrnoError(29)}"
+        "if(result===undefined&&bytesRead===0){throw new FS.ErrnoError(6)}"
+        "if(result===null||result===undefined)break;bytesRead++;buffer[offset+i]=result}",
+        "result=stream.tty.ops.get_char(stream.tty)}catch(e){throw new FS.ErrnoError(29)}"
+        "if(result===undefined&&bytesRead===0){throw new FS.ErrnoError(6)}"
+        "if(result===null||result===undefined)break;bytesRead++;buffer[offset+i]=result;"
+        "if(!FS_stdin_getChar_buffer.length)break}",
+        "blocking-stdin",
+    )
+
+
 FIXES: tuple[GlueFix, ...] = (
     GlueFix("dlsym-map", "O(1) symbol look-up instead of a scan of 201,110 exports", _dlsym_map),
     GlueFix("thread-pool", "pthread pool of 2 instead of 4 on 2-core machines", _pool_of_two),
     GlueFix("mount-all", "every top-level folder visible, not only /home and /tmp", _mount_all),
     GlueFix("quiet-debug", "glue debug prints off stdout, so --json lines stay parseable", _quiet_glue_debug),
     GlueFix("raw-stdout-flush", "a flush never inserts a newline into Lean's output", _raw_stdout_flush),
+    GlueFix("blocking-stdin", "stdin waits for data instead of reporting end of file", _blocking_stdin),
 )
 
 
