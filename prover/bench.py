@@ -17,7 +17,7 @@ from pathlib import Path
 from prover.policy.candidates import CLOSERS
 from prover.policy.priors import Priors
 from prover.search.engine import Budget
-from prover.session import default_priors, prove, save_learned
+from prover.session import prove, seed_priors
 from prover.target import Target, load_target
 from verifier.lean_batch import Snippet, run_batch
 from verifier.lean_session import LeanSession
@@ -168,15 +168,16 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
             for name, (ok, spent, tried) in portfolio(closers, budget_s).items():
                 results["portfolio"][name] = {"solved": ok, "seconds": spent, "lean_calls": tried}
             curves["portfolio"] = curve([r["seconds"] for r in results["portfolio"].values() if r["solved"]])
-    priors = default_priors(lean_dir.parent)
     for method in (m for m in ("best-first", "mcts") if m in methods):
+        # every method starts from the same priors (the package's own proofs) and learns only from what it
+        # solves in this run; nothing learned here is kept
+        priors = seed_priors(lean_dir)
         with shared_sessions(chain, lean_dir) as session_for:
             for i, t in enumerate(targets, 1):
                 run_one(chain, lean_dir, t, method, budget_s, priors, backend, session_for, results, say,
                         f"[{method} {i}/{len(targets)}]")
                 (out / "results.json").write_text(json.dumps(results, indent=1))
         curves[method] = curve([r["seconds"] for r in results[method].values() if r["solved"] and r["seconds"]])
-        save_learned(priors)
     summary = {m: {"solved": sum(r["solved"] for r in rs.values()), "total": len(targets),
                    "seconds": round(sum(r["seconds"] or 0 for r in rs.values()), 1),
                    "lean_calls": sum(r["lean_calls"] for r in rs.values())} for m, rs in results.items() if rs}

@@ -48,7 +48,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         raise UserError(f"{target.name} already has a proof without sorry", hint="use --force to search anyway")
     lean_dir = lean_dir_of(file)
     chain = require(lean_dir, args.toolchain)
-    priors = default_priors(lean_dir.parent)
+    priors = default_priors(lean_dir)
     _say(f"searching for a proof of {target.name} ({args.method}, {args.budget:.0f} s, {args.calls} Lean calls) ...")
     outcome = prove(chain, lean_dir, target, Budget(args.budget, args.calls), args.method, priors,
                     backend=args.backend)

@@ -43,11 +43,17 @@ def local_names(target: Target) -> tuple[list[str], list[str]]:
     return defs, facts
 
 
-def default_priors(repo: Path) -> Priors:
+def seed_priors(lean_dir: Path) -> Priors:
+    """Tactic counts from the package's own finished proofs (not its .lake, not the benchmark set)."""
+    paths = [p for p in sorted(lean_dir.rglob("*.lean"))
+             if ".lake" not in p.relative_to(lean_dir).parts and p.relative_to(lean_dir).parts[0] != "Bench"]
+    return seed_from_sources(paths)
+
+
+def default_priors(lean_dir: Path) -> Priors:
+    """What earlier `prove` runs learned, or else the package's own proofs."""
     priors = load_priors()
-    if not priors.total:
-        priors = seed_from_sources(sorted((repo / "lean" / "Quantproof").glob("*.lean")))
-    return priors
+    return priors if priors.total else seed_priors(lean_dir)
 
 
 class PremiseCache:
@@ -84,7 +90,7 @@ def prove(chain: Toolchain, lean_dir: Path, target: Target, budget: Budget, meth
           heartbeats: int = 100_000, backend: str = "session", session: LeanSession | None = None) -> ProofOutcome:
     """Search for a proof, then check it as a whole. `session` (backend "session") may be shared across
     theorems of one file; otherwise the search starts and stops its own."""
-    priors = priors or default_priors(lean_dir.parent)
+    priors = priors or default_priors(lean_dir)
     env = make_env(chain, lean_dir, target, backend, heartbeats, session)
     try:
         search: Search = METHODS[method](env, make_policy(chain, target, priors), config)

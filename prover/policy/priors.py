@@ -12,7 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FILE = Path(__file__).resolve().parents[1] / "data" / "priors.json"
+
+def learned_file() -> Path:
+    """Where `quantproof prove` keeps what it learned: the user's cache, never the source tree."""
+    from verifier.toolchain.cache import cache_root
+
+    return cache_root() / "prover" / "priors.json"
 _TACTIC_LINE = re.compile(r"^\s*(?:·\s*)?([a-z_][a-zA-Z_!?]*)")
 KNOWN = {"intro", "intros", "omega", "simp", "simp_all", "decide", "grind", "constructor", "refine", "exact", "apply",
          "induction", "cases", "rcases", "obtain", "rw", "unfold", "split", "by_cases", "rfl", "trivial", "exists",
@@ -76,14 +81,15 @@ def seed_from_sources(paths: list[Path]) -> Priors:
     return priors
 
 
-def load_priors(path: Path = DEFAULT_FILE) -> Priors:
+def load_priors(path: Path | None = None) -> Priors:
     try:
-        return Priors.from_json(json.loads(path.read_text()))
+        return Priors.from_json(json.loads((path or learned_file()).read_text()))
     except (OSError, ValueError):
         return Priors()
 
 
-def save_priors(priors: Priors, path: Path = DEFAULT_FILE) -> None:
+def save_priors(priors: Priors, path: Path | None = None) -> None:
+    path = path or learned_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(priors.to_json(), indent=1, sort_keys=True))
