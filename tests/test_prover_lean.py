@@ -33,9 +33,9 @@ def test_prove_finds_checks_and_writes_a_proof(project, tmp_path):
     assert (tmp_path / "Pv.total_append.tree.svg").read_text().startswith("<svg")
 
 
-def test_a_false_statement_is_not_proved(project, tmp_path):
+def test_a_false_statement_is_not_proved(project, tmp_path):  # on the batch backend
     proc = run_cli("prove", f"{project / 'Pv' / 'Goals.lean'}:false_claim", "--budget", "40", "--calls", "60",
-                   "--tree-out", str(tmp_path))
+                   "--backend", "batch", "--tree-out", str(tmp_path))
     assert proc.returncode == 1
     assert proc.stdout.startswith("NOT PROVED: Pv.false_claim")
     assert "sorry" in (project / "Pv" / "Goals.lean").read_text()
