@@ -40,6 +40,7 @@ test: setup browser lint
 bench: setup
 	$(BIN)/python -m verifier.benchmarks.foundation --out $(OUT)-bench-foundation.json
 	$(BIN)/python -m verifier.benchmarks.kernels --out $(OUT)-bench-kernels.json
+	$(BIN)/python -m prover.latency --out $(OUT)-bench-latency.json
 	$(QP) bench --out $(OUT)-bench-prover
 
 clean:
