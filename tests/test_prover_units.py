@@ -113,6 +113,19 @@ def test_graph_propagation_and_pending():
     assert loop.status == FAILED and "no progress" in loop.message
 
 
+def test_proof_extraction_survives_a_transposition_cycle():
+    graph = _graph()
+    root = graph.root
+    b = graph.node(TacticState("⊢ True", 1), parse_goals("⊢ True")[0], 1)
+    c = graph.node(TacticState("⊢ 1 = 1", 2), parse_goals("⊢ 1 = 1")[0], 1)
+    graph.add_edge(root, Candidate("to_b", 1.0), [b], OPEN)
+    graph.add_edge(b, Candidate("back_to_root", 1.0), [root], OPEN)  # a transposition: b's goal needs root's
+    graph.add_edge(root, Candidate("to_c", 1.0), [c], OPEN)
+    graph.add_edge(c, Candidate("closes_c", 1.0), [], PROVED)
+    assert root.status == b.status == PROVED and root.edges[0].status == PROVED  # to_b is proved too, via root
+    assert graph.proof() == {0: ("to_c", [2]), 2: ("closes_c", [])}  # not to_b -> back_to_root -> to_b ...
+
+
 class ScriptedEnv(ProofEnv):
     """Goals and the tactics that work on them: induction n splits, simp and omega close the cases."""
 

@@ -39,6 +39,9 @@ class GoalNode:
     visits: int = 0
     pending: int = 0  # candidates taken and not yet answered by Lean
     expanded: bool = False
+    # the edge that proved this goal first: its goals were proved earlier, so following these edges
+    # never loops (a later proved edge may lead back here through a transposition)
+    proved_by: Edge | None = None
 
     @property
     def untried(self) -> int:
@@ -90,8 +93,10 @@ class Graph:
         while todo:
             current = todo.pop()
             before = current.status
-            if any(e.status == PROVED for e in current.edges):
+            proved = next((e for e in current.edges if e.status == PROVED), None)
+            if proved is not None:
                 current.status = PROVED
+                current.proved_by = current.proved_by or proved
             elif (current.expanded and current.untried == 0 and current.pending == 0
                   and all(e.status == FAILED for e in current.edges)):
                 current.status = FAILED
@@ -135,7 +140,8 @@ class Graph:
             if sid in seen:
                 continue
             seen.add(sid)
-            edge = next(e for e in node.edges if e.status == PROVED)
+            edge = node.proved_by
+            assert edge is not None
             steps[sid] = (edge.tactic, [c.state.id for c in edge.children])
             stack.extend((c, c.state.id) for c in edge.children)
         return steps
