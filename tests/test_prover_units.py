@@ -71,6 +71,17 @@ def test_policy_reads_the_goal_shape():
     assert not any("exact?" in t or "try?" in t for t in tactics)
 
 
+def test_witnesses_follow_the_types_and_numerals_in_context():
+    policy = Policy(Priors())
+    by_int = [c.tactic for c in policy.candidates(parse_goals("x : Int\n⊢ ∃ y, x + y = 0")[0])]
+    assert "refine ⟨-x, ?_⟩" in by_int
+    by_mod = [c.tactic for c in policy.candidates(parse_goals("n : Nat\n⊢ ∃ q r, r < 8 ∧ n = 8 * q + r")[0])]
+    assert "refine ⟨n / 8, ?_⟩" in by_mod and "refine ⟨n % 8, ?_⟩" in by_mod
+    by_list = [c.tactic for c in policy.candidates(parse_goals("n : Nat\n⊢ ∃ xs, xs.length = n")[0])]
+    assert "refine ⟨List.replicate n 0, ?_⟩" in by_list
+    assert not any("-n" in t for t in by_list)  # no negation of a natural number
+
+
 def test_premises_by_symbol_overlap():
     index = PremiseIndex.build(["List.length_append", "List.reverse_reverse", "Nat.add_comm", "List.map_map",
                                 "Nat", "List.cons", "List.length_cons"])

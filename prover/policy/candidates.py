@@ -29,15 +29,20 @@ class Candidate:
 
 
 def _witnesses(goal: Goal, f: Features) -> list[str]:
-    """Terms to try for `∃ x, ...`: variables in context, small literals, and simple combinations."""
-    nats = list(f.vars_by_type.get("Nat", ())) + list(f.vars_by_type.get("Int", ()))
-    lists = list(f.vars_by_type.get("List", ()))
-    terms = [*nats, "0", "1", "2"]
-    terms += [f"{a} + 1" for a in nats[:3]] + [f"{a} + {b}" for a in nats[:2] for b in nats[:2] if a < b]
-    terms += [f"2 * {a}" for a in nats[:2]] + [f"{a} - 1" for a in nats[:2]]
-    terms += lists + ["[]"] + [f"{a}.reverse" for a in lists[:1]]
-    literals = re.findall(r"\b\d+\b", goal.target)
-    terms += [x for x in dict.fromkeys(literals) if x not in terms][:3]
+    """Terms to try for `∃ x, ...`, most promising first: variables in context, small literals, and
+    simple combinations by type (negation for Int, division and remainder by the goal's numerals,
+    sums, doubling, predecessor, max; for lists the empty list, `replicate` and `reverse`)."""
+    nats, ints = list(f.vars_by_type.get("Nat", ())), list(f.vars_by_type.get("Int", ()))
+    nums, lists = nats + ints, list(f.vars_by_type.get("List", ()))
+    numerals = [x for x in dict.fromkeys(re.findall(r"\b\d+\b", goal.target)) if x not in ("0", "1")][:2]
+    terms = [*nums, "0", "1"]
+    terms += [f"-{a}" for a in ints[:2]]
+    terms += [f"{a} {op} {c}" for c in numerals for a in nums[:2] for op in ("/", "%")]
+    terms += [f"{a} + 1" for a in nums[:3]] + [f"{a} + {b}" for a in nums[:2] for b in nums[:2] if a < b]
+    terms += [f"2 * {a}" for a in nums[:2]] + [f"{a} - 1" for a in nums[:2]]
+    terms += [f"max {a} {b}" for a in nums[:2] for b in nums[:2] if a < b]
+    terms += lists + ["[]"] + [f"List.replicate {n} 0" for n in nats[:1]] + [f"{a}.reverse" for a in lists[:1]]
+    terms += ["2", *numerals]
     return list(dict.fromkeys(terms))
 
 
@@ -63,10 +68,11 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
         out.append(("intros", 1.0))
         out += [("intros; omega", 0.8), ("intros; simp_all", 0.6)]
     if "exists-head" in t:
-        for w in _witnesses(goal, f)[:10]:
-            out.append((f"refine ⟨{w}, ?_⟩", 1.2))
-            out.append((f"exact ⟨{w}, by omega⟩", 0.9))
-            out.append((f"exact ⟨{w}, by simp_all⟩", 0.5))
+        for i, w in enumerate(_witnesses(goal, f)[:16]):
+            rank = 0.95 ** i  # earlier witnesses are likelier
+            out.append((f"refine ⟨{w}, ?_⟩", 1.2 * rank))
+            out.append((f"exact ⟨{w}, by omega⟩", 0.9 * rank))
+            out.append((f"exact ⟨{w}, by simp_all⟩", 0.5 * rank))
         out.append(("refine ⟨_, ?_⟩", 0.5))
     if "and" in t or "iff" in t:
         out.append(("constructor", 2.5))

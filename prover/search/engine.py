@@ -3,6 +3,8 @@ batch, grow the graph, propagate; stop on a proof, a dead root, or an exhausted 
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -218,21 +220,24 @@ class BestFirst(Search):
     method = "best-first"
 
     def reachable(self) -> dict[int, tuple[GoalNode, float]]:
-        best: dict[int, tuple[GoalNode, float]] = {id(self.graph.root): (self.graph.root, 1.0)}
-        frontier = [self.graph.root]
-        while frontier:
-            node = frontier.pop()
-            reach = best[id(node)][1]
+        """Each open goal with the score of its most promising way from the root: the largest product
+        of edge values along a path. Edge values are at most 1, so Dijkstra on the product settles each
+        goal once, however many transpositions join the paths (a relaxing walk can take exponential time)."""
+        best: dict[int, tuple[GoalNode, float]] = {}
+        heap = [(-1.0, 0, self.graph.root)]
+        tie = itertools.count(1)
+        while heap:
+            negative, _, node = heapq.heappop(heap)
+            if id(node) in best:
+                continue
+            best[id(node)] = (node, -negative)
             for edge in node.edges:
                 if edge.status != OPEN:
                     continue
+                score = -negative * min(1.0, edge.static_value)
                 for child in edge.children:
-                    if child.status != OPEN:
-                        continue
-                    score = reach * edge.static_value / max(child.value, 1e-9) * child.value
-                    if id(child) not in best or score > best[id(child)][1]:
-                        best[id(child)] = (child, score)
-                        frontier.append(child)
+                    if child.status == OPEN and id(child) not in best:
+                        heapq.heappush(heap, (-score, next(tie), child))
         return best
 
     def select(self) -> Selection:
