@@ -36,7 +36,7 @@ lint: $(VENV)/.installed
 test: setup browser lint
 	CI=$${CI:-} $(BIN)/pytest
 
-# Measurements behind the closing notes (long: the prover benchmark alone takes about an hour)
+# Measurements behind the closing notes (long: about an hour and a half, most of it the prover benchmark)
 bench: setup
 	$(BIN)/python -m verifier.benchmarks.foundation --out $(OUT)-bench-foundation.json
 	$(BIN)/python -m verifier.benchmarks.kernels --out $(OUT)-bench-kernels.json
