@@ -136,7 +136,7 @@ public theorem rabs_dotRat_sub_le_pointwise :
     simp only [List.map_cons, dotRat]
     grind
   | [], _, _ => by
-    simp only [dotRat, List.map_nil, List.map_cons]
+    simp only [dotRat, List.map_nil]
     rw [rabs_sub_self]
     exact Rat.le_refl
   | _ :: _, [], _ => by

@@ -157,7 +157,7 @@ public theorem bytesWord_wordByte {w : Nat} (hw : w < 2 ^ 56) :
 public theorem wordCode_groupWord {c0 c1 c2 c3 c4 c5 c6 c7 : Nat} (h0 : c0 < 128) (h1 : c1 < 128)
     (h2 : c2 < 128) (h3 : c3 < 128) (h4 : c4 < 128) (h5 : c5 < 128) (h6 : c6 < 128) (h7 : c7 < 128) :
     (List.range 8).map (wordCode (groupWord c0 c1 c2 c3 c4 c5 c6 c7)) = [c0, c1, c2, c3, c4, c5, c6, c7] := by
-  simp only [List.range_succ, List.range_zero, List.nil_append, List.map_append, List.map_cons,
+  simp only [List.range_succ, List.range_zero, List.nil_append, List.map_cons,
     List.map_nil, List.cons_append, wordCode, groupWord]
   simp only [List.cons.injEq, and_true]
   omega
