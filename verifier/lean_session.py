@@ -15,6 +15,7 @@ kills the session, and the next request starts a fresh one.
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import subprocess
 import tempfile
@@ -23,11 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from verifier.messages import Diagnostic
 from verifier.toolchain.base import Toolchain
-from verifier.watchdog import _LIVE, Limits, _die_with_parent, _kill_group, _tree_rss
+from verifier.watchdog import Limits, spawn, stop, watch
 
 QUESTION, EXTENSION = "%%", "%%EXTEND"  # the line that ends a request, by kind
 
@@ -130,6 +129,7 @@ class LeanSession:
         self.peak_rss = 0
         self._scratch: tempfile.TemporaryDirectory | None = None
         self._why_dead = ""
+        self._watcher: threading.Thread | None = None
 
     def advance(self, preamble: str, deadline_s: float = 300.0) -> None:
         """Serve questions after `preamble` from now on: extend the running session when `preamble` continues
@@ -146,21 +146,20 @@ class LeanSession:
 
     def start(self) -> None:
         self.close()
+        self._why_dead = ""  # after close: the old session's watchdog has had its say
         self._scratch = tempfile.TemporaryDirectory(prefix="quantproof-session-")
         path = Path(self._scratch.name) / "QuantproofSession.lean"
         answers = Path(self._scratch.name) / "answers.txt"
         answers.touch()
         source = session_source(self.preamble)
         path.write_text(source.replace("@@OUTPUT@@", str(answers)), encoding="utf-8")
-        self.proc = subprocess.Popen(self.chain.command([str(path)]), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, cwd=self._scratch.name,
-                                     env=self.chain.env(self.search_path), start_new_session=True,
-                                     preexec_fn=_die_with_parent, text=True, bufsize=1)
-        with _LIVE.lock:
-            _LIVE.procs.add(self.proc)
+        self.proc = spawn(self.chain.command([str(path)]), env=self.chain.env(self.search_path), cwd=self._scratch.name,
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+                          bufsize=1)
         self.lines = queue.Queue()
         threading.Thread(target=self._pump, args=(self.proc, answers, self.lines), daemon=True).start()
-        threading.Thread(target=self._watch, args=(self.proc,), daemon=True).start()
+        self._watcher = threading.Thread(target=self._watch, args=(self.proc,), daemon=True)
+        self._watcher.start()
         self.starts += 1
         deadline = time.monotonic() + self.startup_timeout_s
         while True:
@@ -189,15 +188,12 @@ class LeanSession:
         lines.put(None)
 
     def _watch(self, proc: subprocess.Popen) -> None:
-        ps = psutil.Process(proc.pid)
-        while proc.poll() is None:
-            rss = _tree_rss(ps)
-            self.peak_rss = max(self.peak_rss, rss)
-            if rss > self.limits.memory_bytes:
-                self._why_dead = f"memory limit: RSS {rss / 2**30:.2f} GiB"
-                _kill_group(proc)
-                return
-            time.sleep(0.1)
+        """The memory watchdog; no wall-clock limit here, since each request has its own deadline."""
+        why, _ = watch(proc, Limits(self.limits.memory_bytes, math.inf), time.monotonic(), self._note_peak)
+        self._why_dead = self._why_dead or why or ""
+
+    def _note_peak(self, rss: int) -> None:
+        self.peak_rss = max(self.peak_rss, rss)
 
     def _next(self, deadline: float) -> str | None:
         while True:
@@ -206,11 +202,21 @@ class LeanSession:
                 self._why_dead = self._why_dead or "deadline passed"
                 return None
             try:
-                return self.lines.get(timeout=min(remaining, 1.0))
+                line = self.lines.get(timeout=min(remaining, 1.0))
             except queue.Empty:
                 if (self.proc is None or self.proc.poll() is not None) and self.lines.empty():
-                    self._why_dead = self._why_dead or "the session exited"
+                    self._dead("the session exited")
                     return None
+                continue
+            if line is None:
+                self._dead("the session exited")
+            return line
+
+    def _dead(self, default: str) -> None:
+        """The process is gone: let the watchdog say first whether it killed it."""
+        if self._watcher is not None:
+            self._watcher.join(timeout=2.0)
+        self._why_dead = self._why_dead or default
 
     def ask(self, text: str, deadline_s: float = 60.0) -> Answer:
         """Lean's messages for one command (its declarations are not kept)."""
@@ -218,7 +224,6 @@ class LeanSession:
 
     def _request(self, text: str, kind: str, deadline_s: float) -> Answer:
         if self.proc is None or self.proc.poll() is not None:
-            self._why_dead = ""
             self.start()
         assert self.proc is not None and self.proc.stdin is not None
         body = "\n".join(line + " " if line.strip() in (QUESTION, EXTENSION) else line for line in text.split("\n"))
@@ -257,11 +262,9 @@ class LeanSession:
             with contextlib.suppress(Exception):
                 if self.proc.stdin:
                     self.proc.stdin.close()
-            _kill_group(self.proc)
-            with contextlib.suppress(Exception):
-                self.proc.wait(timeout=5)
-            with _LIVE.lock:
-                _LIVE.procs.discard(self.proc)
+            stop(self.proc)
+            if self._watcher is not None:
+                self._watcher.join(timeout=2.0)  # a closed session's watchdog must not outlive it
             self.proc = None
         if self._scratch is not None:
             self._scratch.cleanup()

@@ -16,9 +16,10 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -140,18 +141,8 @@ def run_guarded(
     limits = limits or Limits()
     start = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-        with _LIVE.lock:
-            _LIVE.procs.add(proc)
+        proc = spawn(argv, env=env, cwd=cwd, stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                     stdout=out, stderr=err)
         killed, peak = None, 0
         try:
             if stdin_text is not None:
@@ -159,7 +150,7 @@ def run_guarded(
                 with contextlib.suppress(BrokenPipeError):
                     proc.stdin.write(stdin_text.encode())
                     proc.stdin.close()
-            killed, peak = _watch(proc, limits, start)
+            killed, peak = watch(proc, limits, start)
         except BaseException:
             _kill_group(proc)
             proc.wait()
@@ -181,13 +172,37 @@ def run_guarded(
         )
 
 
-def _watch(proc: subprocess.Popen, limits: Limits, start: float) -> tuple[str | None, int]:
-    """Poll until the child exits; kill it on a limit. Returns (why killed, peak RSS)."""
+def spawn(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | str | None = None,
+          **popen: Any) -> subprocess.Popen:
+    """Start a child in its own process group, killed with this process, and known to `kill_all_children`.
+    Run `watch` on it and end it with `stop`."""
+    proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True,
+                            preexec_fn=_die_with_parent, **popen)
+    with _LIVE.lock:
+        _LIVE.procs.add(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Kill a spawned child with its group, reap it, and forget it."""
+    _kill_group(proc)
+    with contextlib.suppress(Exception):
+        proc.wait(timeout=5)
+    with _LIVE.lock:
+        _LIVE.procs.discard(proc)
+
+
+def watch(proc: subprocess.Popen, limits: Limits, start: float,
+          on_peak: Callable[[int], None] | None = None) -> tuple[str | None, int]:
+    """Poll until the child exits; kill it on a limit. Returns (why killed, peak RSS); `on_peak` hears the
+    peak as it grows, for children that live long."""
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
         rss = _tree_rss(ps)
         peak = max(peak, rss, _high_water(proc.pid))
+        if on_peak is not None:
+            on_peak(peak)
         if rss > limits.memory_bytes:
             _kill_group(proc)
             proc.wait()
