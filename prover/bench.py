@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from prover.env.portable import example_head
 from prover.policy.candidates import CLOSERS
 from prover.policy.priors import Priors
 from prover.search.engine import Budget
@@ -48,8 +49,8 @@ def run_closers(chain: Toolchain, lean_dir: Path, targets: list[Target], say: Ca
         by_file.setdefault(t.file, []).append(t)
     for file, group in by_file.items():
         say(f"closers on {file.name}: {len(group)} theorems x {len(CLOSERS)} closers ...")
-        snippets = [Snippet(f"{i}:{c}", f"set_option maxHeartbeats {HEARTBEATS} in\nexample {t.statement} := by\n"
-                                          f"  {c}") for i, t in enumerate(group) for c in CLOSERS]
+        snippets = [Snippet(f"{i}:{c}", "\n".join([*example_head(t.statement, HEARTBEATS), f"  {c}"]))
+                    for i, t in enumerate(group) for c in CLOSERS]
         batch = run_batch(chain, lean_dir, (), snippets, preamble=group[-1].preamble, profile=True,
                           limits=Limits(timeout_s=1800))
         results = batch.by_key()

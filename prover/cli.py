@@ -7,19 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from verifier.atomic_write import write_text_atomic
 from verifier.errors import UserError
 
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def lean_dir_of(file: Path) -> Path:
-    """The Lake package a source file belongs to: the nearest folder above it with a lakefile.toml."""
-    for folder in file.absolute().parents:
-        if (folder / "lakefile.toml").is_file():
-            return folder
-    raise UserError(f"{file}: not inside a Lake package (no lakefile.toml above it)")
 
 
 def parse_spec(spec: str) -> tuple[Path, str]:
@@ -35,9 +28,10 @@ def parse_spec(spec: str) -> tuple[Path, str]:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
+    from prover.policy.priors import save_priors
     from prover.search.engine import Budget
-    from prover.session import default_priors, prove, save_learned, write_tree
-    from prover.target import load_target
+    from prover.session import default_priors, prove, write_tree
+    from prover.target import lean_dir_of, load_target
     from verifier.toolchain import require
 
     file, name = parse_spec(args.spec)
@@ -69,11 +63,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
             print(result.script)
         print(f"search tree: {json_path} and {svg_path}")
     if outcome.verified:
-        save_learned(priors)
+        save_priors(priors)
         if args.write:
-            tmp = file.with_name(file.name + ".quantproof-tmp")
-            tmp.write_text(outcome.new_text or "", encoding="utf-8")
-            tmp.replace(file)
+            write_text_atomic(file, outcome.new_text or "")
             _say(f"wrote the proof into {file}")
     return 0 if outcome.verified else 1
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from prover.env.portable import PortableEnv, SessionEnv
-from prover.target import Target, load_target
+from prover.target import Target, lean_dir_of, load_target
 from verifier.lean_session import LeanSession
 from verifier.lean_source import scan_declarations
 from verifier.project import BUILD_LIB
@@ -31,7 +31,7 @@ def _targets(file: Path, count: int) -> list[Target]:
 
 
 def measure(file: Path, count: int) -> dict:
-    lean_dir = next(p for p in file.absolute().parents if (p / "lakefile.toml").is_file())
+    lean_dir = lean_dir_of(file)
     chain = require(lean_dir, None)
     targets = _targets(file, count)
     batch_walls = []

@@ -12,7 +12,7 @@ from prover.env.portable import PortableEnv, SessionEnv
 from prover.policy.candidates import Policy
 from prover.policy.features import goal_features
 from prover.policy.premises import PremiseIndex
-from prover.policy.priors import Priors, load_priors, save_priors, seed_from_sources, tactic_kind
+from prover.policy.priors import Priors, load_priors, seed_from_sources, tactic_kind
 from prover.search.engine import MCTS, BestFirst, Budget, Search, SearchConfig, SearchResult
 from prover.target import Target
 from prover.verify import verify
@@ -117,19 +117,14 @@ def learn(priors: Priors, search: Search) -> None:
             priors.learn(tactic_kind(tactic), goal_features(node.goal).tags)
 
 
-def save_learned(priors: Priors) -> None:
-    save_priors(priors)
-
-
 def write_tree(result: SearchResult, folder: Path) -> tuple[Path, Path]:
     """The search tree as JSON, and drawn as SVG."""
     from prover.tree_picture import tree_svg
 
     folder.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", result.theorem)
-    data = {k: v for k, v in asdict(result).items()}
     json_path = folder / f"{stem}.tree.json"
-    json_path.write_text(json.dumps(data, indent=1))
+    json_path.write_text(json.dumps(asdict(result), indent=1))
     svg_path = folder / f"{stem}.tree.svg"
     svg_path.write_text(tree_svg(result.tree, result.theorem))
     return json_path, svg_path

@@ -32,6 +32,14 @@ class Target:
         return "sorry" in blank_comments(self.proof).split()
 
 
+def lean_dir_of(file: Path) -> Path:
+    """The Lake package a source file belongs to: the nearest folder above it with a lakefile.toml."""
+    for folder in file.absolute().parents:
+        if (folder / "lakefile.toml").is_file():
+            return folder
+    raise UserError(f"{file}: not inside a Lake package (no lakefile.toml above it)")
+
+
 def _signature_end(clean: str, start: int) -> int:
     """Offset of the `:=` that ends a declaration's signature (not one inside brackets)."""
     depth = 0
@@ -74,7 +82,7 @@ def load_target(file: Path, name: str) -> Target:
     decl_end = sum(len(line) + 1 for line in lines[:end_line])
     # the declaration's proof ends before the next declaration; keep trailing blank lines outside it
     proof = text[sig_end + 2: decl_end].rstrip()
-    decl_end = sig_end + 2 + len(text[sig_end + 2: decl_end].rstrip())
+    decl_end = sig_end + 2 + len(proof)
     return Target(file, decl.name, text[after_name:sig_end].strip(), _without_docstring(text[:decl_start]),
                   decl.line, proof, decl_start, decl_end, sig_end)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from verifier.atomic_write import write_text_atomic
 from verifier.lean_source import scan_declarations
 from verifier.messages import Diagnostic, LeanOutput, parse_output
 from verifier.project import LeanProject, Module, load_project, resolve
@@ -173,9 +174,7 @@ class _Trace:
         outputs = {s: _sha256(self.output(s)) for s in OUTPUT_SUFFIXES if self.output(s).is_file()}
         data = {"schema_version": SCHEMA_VERSION, "input_hash": input_hash, "outputs": outputs,
                 "result": asdict(result)}
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(self.path)
+        write_text_atomic(self.path, json.dumps(data))
         return outputs
 
 

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from verifier.atomic_write import write_text_atomic
 from verifier.lean_data import Constant, ModuleReader
 from verifier.olean import Olean, OleanError, load_module
 from verifier.toolchain.base import Toolchain
@@ -50,9 +51,7 @@ def build_core_index(chain: Toolchain) -> dict[str, str]:
             continue  # unreadable library file: its constants simply stay unindexed
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(index))
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(index))
     except OSError:
         pass  # a read-only cache only costs rebuilding the index next time
     return index

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from verifier.atomic_write import write_text_atomic
 from verifier.errors import UserError
 
 REVIEW_FILE = Path(__file__).resolve().parent / "spec" / "reviewed.toml"
@@ -49,9 +50,7 @@ def save_reviews(reviews: dict[str, Review], path: Path = REVIEW_FILE) -> None:
     for name in sorted(reviews):
         r = reviews[name]
         lines += [f'[reviewed."{name}"]', f'hash = "{r.hash}"', f'reviewer = "{r.reviewer}"', f'date = "{r.date}"', ""]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, "\n".join(lines))
 
 
 def record(reviews: dict[str, Review], hashes: dict[str, str], reviewer: str) -> dict[str, Review]:

@@ -68,6 +68,11 @@ def statement_goal(statement: str) -> Goal:
     return Goal(None, tuple(hyps), target)
 
 
+def example_head(statement: str, heartbeats: int) -> list[str]:
+    """The lines that open a generated `example` restating a theorem, under a heartbeat limit."""
+    return [f"set_option maxHeartbeats {heartbeats} in", f"example {statement} := by"]
+
+
 def _render(path: tuple[Step, ...], tactic: str, indent: str) -> tuple[list[str], tuple[int, int]]:
     """Script lines, and the (first, last) line indexes of the region whose messages answer `tactic`."""
     if not path:
@@ -133,7 +138,7 @@ class PortableEnv(ProofEnv):
         """The snippet for one candidate and its answer region (lines relative to the snippet)."""
         record = self._records[state.id]
         lines, (a, b) = _render(record.path, tactic, "  ")
-        head = [f"set_option maxHeartbeats {self.heartbeats} in", f"example {self.target.statement} := by"]
+        head = example_head(self.target.statement, self.heartbeats)
         region = (0, len(head) + len(lines) - 1) if not record.path else (len(head) + a, len(head) + b)
         return "\n".join(head + lines), region
 

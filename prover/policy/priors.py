@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from verifier.atomic_write import write_text_atomic
+
 
 def learned_file() -> Path:
     """Where `quantproof prove` keeps what it learned: the user's cache, never the source tree."""
@@ -91,6 +93,4 @@ def load_priors(path: Path | None = None) -> Priors:
 def save_priors(priors: Priors, path: Path | None = None) -> None:
     path = path or learned_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(priors.to_json(), indent=1, sort_keys=True))
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(priors.to_json(), indent=1, sort_keys=True))

@@ -7,6 +7,7 @@ import heapq
 import itertools
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -249,15 +250,8 @@ class BestFirst(Search):
                 candidate = node.candidates[i]
                 scored.append((candidate.prior * node.value * reach, id(node), i, node, candidate))
         scored.sort(key=lambda s: (-s[0], s[1], s[2]))
-        chosen: Selection = []
-        taken: dict[int, int] = {}
-        for _, _, _, node, candidate in scored[: self.config.batch_size]:
-            chosen.append((node, candidate, []))
-            taken[id(node)] = taken.get(id(node), 0) + 1
-        for node, _, _ in chosen:
-            if taken.get(id(node)):
-                count = taken.pop(id(node))
-                node.next_candidate += count
-                node.pending += count
-        # candidates are taken in prior order per node, so each node's chosen ones are its next ones
-        return chosen
+        top = scored[: self.config.batch_size]
+        # a node's candidates are ranked by prior, so the ones chosen from it are its next ones: take them
+        for node, count in Counter(s[3] for s in top).items():
+            self.take(node, count)
+        return [(node, candidate, []) for *_, node, candidate in top]
