@@ -114,11 +114,7 @@ class Search:
         value = 1.0 if edge.status == PROVED else 0.0 if edge.status == FAILED else edge.static_value
         leaf.visits += 1
         for upper in reversed(path):
-            others = 1.0
-            for child in upper.children:
-                if child is not leaf:
-                    others *= 1.0 if child.status == PROVED else child.value
-            value *= others
+            value *= upper.value_besides(leaf)
             upper.visits += 1
             upper.value_sum += value
             upper.parent.visits += 1

@@ -68,9 +68,14 @@ class Edge:
 
     @property
     def static_value(self) -> float:
+        return self.value_besides(None)
+
+    def value_besides(self, skip: GoalNode | None) -> float:
+        """The product of the open goals' values, leaving out `skip` (whose value a simulation brings)."""
         value = 1.0
         for child in self.children:
-            value *= 1.0 if child.status == PROVED else child.value
+            if child is not skip:
+                value *= 1.0 if child.status == PROVED else child.value
         return value
 
 
