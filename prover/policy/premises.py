@@ -73,10 +73,9 @@ class PremiseIndex:
             if hit > 0:
                 scored.append((hit - 0.5 * miss, name))
         scored.sort(reverse=True)
-        local = self._local(goal)
+        local = self._local(want)
         return local + [n for _, n in scored[: max(0, k - len(local))]]
 
-    def _local(self, goal: Goal) -> list[str]:
-        want = goal_tokens(goal)
+    def _local(self, want: Counter[str]) -> list[str]:
         ranked = sorted(self.local, key=lambda n: -sum(1 for t in _name_tokens(n) if t in want))
         return [n for n in ranked[:3] if any(t in want for t in _name_tokens(n))]
