@@ -120,12 +120,10 @@ def _built_project(args: argparse.Namespace, allow_incomplete: bool = False):
 def cmd_check(args: argparse.Namespace) -> int:
     from verifier.checks.runner import format_report, run_checks
 
-    if args.examples_scale <= 0:
-        raise UserError(f"--examples-scale {args.examples_scale}: must be positive")
+    scale = _examples_scale(args)
     chain, lean_dir, _ = _built_project(args)
     _say("running property, differential and closed-form checks and the claims audit ...")
-    report = run_checks(chain, lean_dir, seed=args.seed, scale=args.examples_scale, limits=_limits(args),
-                        reuse=not args.fresh)
+    report = run_checks(chain, lean_dir, seed=args.seed, scale=scale, limits=_limits(args), reuse=not args.fresh)
     print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0 if report.passed else 1
 
@@ -160,9 +158,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
     lean_dir = find_lean_dir(args.project)
     chain = require(lean_dir, args.toolchain)
-    if args.examples_scale <= 0:
-        raise UserError(f"--examples-scale {args.examples_scale}: must be positive")
-    options = EvidenceOptions(jobs=args.jobs, seed=args.seed, examples_scale=args.examples_scale,
+    options = EvidenceOptions(jobs=args.jobs, seed=args.seed, examples_scale=_examples_scale(args),
                               run_differential=not args.no_differential, reuse_lean_verdicts=not args.fresh,
                               level=args.level, limits=_limits(args))
     repo = lean_dir.parent
@@ -216,6 +212,22 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 # --- parser ----------------------------------------------------------------------------------------------
 
+def _check_options(p: argparse.ArgumentParser) -> None:
+    """The options of the checks, shared by `check` and `evidence`."""
+    from verifier.checks.model import DEFAULT_SEED
+
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Hypothesis and sampling seed")
+    p.add_argument("--examples-scale", type=float, default=1.0, help="multiply every property's example count")
+    p.add_argument("--fresh", action="store_true", help="rerun Lean even when its verdicts could be reused "
+                   "(same cases, same compiled modules, same toolchain)")
+
+
+def _examples_scale(args: argparse.Namespace) -> float:
+    if args.examples_scale <= 0:
+        raise UserError(f"--examples-scale {args.examples_scale}: must be positive")
+    return args.examples_scale
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--project", metavar="DIR", help="the Lean package folder (default: ./lean)")
     p.add_argument("--toolchain", choices=["native", "portable"], help="force a toolchain (default: auto)")
@@ -253,10 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _lean_limits(p)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--seed", type=int, default=20261127, help="Hypothesis and sampling seed")
-    p.add_argument("--examples-scale", type=float, default=1.0, help="multiply every property's example count")
-    p.add_argument("--fresh", action="store_true", help="rerun Lean even when its verdicts could be reused "
-                   "(same cases, same compiled modules, same toolchain)")
+    _check_options(p)
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("audit", help="axiom audit of every theorem, read from the compiled .olean files")
@@ -270,12 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     _lean_limits(p)
     p.add_argument("--out", required=True, metavar="DIR", help="folder for report.html, evidence.json, summary.md")
     p.add_argument("-j", "--jobs", type=int, default=2)
-    p.add_argument("--seed", type=int, default=20261127)
-    p.add_argument("--examples-scale", type=float, default=1.0)
+    _check_options(p)
     p.add_argument("--level", default="A", choices=["A", "B", "C", "D"], help="software level claimed")
     p.add_argument("--no-differential", action="store_true", help="skip the Lean differential checks "
                    "(the verdict then fails)")
-    p.add_argument("--fresh", action="store_true", help="rerun Lean even when its verdicts could be reused")
     p.set_defaults(handler=cmd_evidence)
 
     p = sub.add_parser("report", help="re-render a saved evidence folder without re-running anything")

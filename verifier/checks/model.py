@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+DEFAULT_SEED = 20261127  # Hypothesis and sampling seed of every check unless one is given
+
 
 @dataclass(frozen=True)
 class PropertyResult:

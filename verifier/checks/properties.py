@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from verifier.checks.model import PropertyResult
+from verifier.checks.model import DEFAULT_SEED, PropertyResult
 from verifier.closed_forms import max_safe_k, seed_bound_condition
 from verifier.kernels import matmul as mm
 from verifier.kernels.pack import HI_MAX, HI_MIN, LO_MAX, LO_MIN, PAIR_TABLE, pack_pairs, pack_weights, unpack_weights
@@ -26,7 +26,6 @@ from verifier.kernels.quant import quantize_levels, quantize_weights
 from verifier.planner import plan, plan_shape, tile_bytes
 from verifier.requirements import spec
 
-DEFAULT_SEED = 20261127
 LANES = {"hi": (HI_MIN, HI_MAX), "lo": (LO_MIN, LO_MAX)}
 
 
