@@ -20,12 +20,12 @@ from prover.policy.priors import Priors
 from prover.search.engine import Budget
 from prover.session import prove, seed_priors
 from prover.target import Target, load_target
-from verifier.lean_batch import Snippet, run_batch
-from verifier.lean_session import LeanSession
-from verifier.lean_source import scan_declarations
-from verifier.project import BUILD_LIB
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits
+from verifier.lean.batch import Snippet, run_batch
+from verifier.lean.process import Limits
+from verifier.lean.project import BUILD_LIB
+from verifier.lean.session import LeanSession
+from verifier.lean.source import scan_declarations
+from verifier.lean.toolchain.base import Toolchain
 
 HEARTBEATS = 100_000
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from verifier.atomic_write import write_text_atomic
 from verifier.errors import UserError
+from verifier.folders import writable_folder
 
 
 def _say(text: str) -> None:
@@ -32,11 +33,13 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from prover.search.engine import Budget
     from prover.session import default_priors, prove, write_tree
     from prover.target import lean_dir_of, load_target
-    from verifier.toolchain import require
+    from verifier.lean.toolchain import require
 
     file, name = parse_spec(args.spec)
     if args.budget <= 0 or args.calls <= 0:
         raise UserError("--budget and --calls must be positive")
+    if args.tree_out:  # checked before the search, not after it
+        writable_folder(Path(args.tree_out), "--tree-out")
     target = load_target(file, name)
     if not target.uses_sorry and not args.force:
         raise UserError(f"{target.name} already has a proof without sorry", hint="use --force to search anyway")
@@ -72,18 +75,25 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from prover.bench import run_bench
-    from verifier.toolchain import require
+    from verifier.lean.toolchain import require
 
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise UserError(f"--methods {args.methods!r}: unknown method {', '.join(unknown) or '(none given)'}",
+                        hint=f"choose from {', '.join(METHODS)}")
     lean_dir = Path(args.project).absolute() if args.project else Path.cwd() / "lean"
     if not (lean_dir / "Bench").is_dir():
         raise UserError(f"{lean_dir / 'Bench'}: no benchmark folder")
     chain = require(lean_dir, args.toolchain)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     report = run_bench(chain, lean_dir, budget_s=args.budget, methods=methods, limit=args.limit,
                        only=args.only, out=Path(args.out) if args.out else lean_dir / ".lake" / "quantproof" / "bench",
                        say=_say, backend=args.backend)
     print(json.dumps(report["summary"], indent=2) if args.json else report["table"])
     return 0
+
+
+METHODS = ("closers", "portfolio", "best-first", "mcts")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -105,7 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--project", metavar="DIR")
     p.add_argument("--toolchain", choices=["native", "portable"])
     p.add_argument("--budget", type=float, default=120.0, help="seconds per theorem (default 120)")
-    p.add_argument("--methods", default="closers,portfolio,best-first,mcts")
+    p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     p.add_argument("--limit", type=int, help="only the first N theorems")
     p.add_argument("--backend", choices=["session", "batch"], default="session",
                    help="a Lean session per file, shared by its theorems (default), or a process per batch")

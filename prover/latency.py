@@ -17,10 +17,10 @@ from pathlib import Path
 
 from prover.env.portable import PortableEnv, SessionEnv
 from prover.target import Target, lean_dir_of, load_target
-from verifier.lean_session import LeanSession
-from verifier.lean_source import scan_declarations
-from verifier.project import BUILD_LIB
-from verifier.toolchain import require
+from verifier.lean.project import BUILD_LIB
+from verifier.lean.session import LeanSession
+from verifier.lean.source import scan_declarations
+from verifier.lean.toolchain import require
 
 TACTICS = ("omega", "simp", "simp_all", "decide", "grind", "intro", "induction xs", "constructor")
 

@@ -16,10 +16,10 @@ from prover.policy.priors import Priors, load_priors, seed_from_sources, tactic_
 from prover.search.engine import MCTS, BestFirst, Budget, Search, SearchConfig, SearchResult
 from prover.target import Target
 from prover.verify import verify
-from verifier.lean_library import build_core_index
-from verifier.lean_session import LeanSession
-from verifier.lean_source import blank_comments, scan_declarations
-from verifier.toolchain.base import Toolchain
+from verifier.lean.library import build_core_index
+from verifier.lean.session import LeanSession
+from verifier.lean.source import blank_comments, scan_declarations
+from verifier.lean.toolchain.base import Toolchain
 
 METHODS = {"mcts": MCTS, "best-first": BestFirst}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifier.errors import UserError
-from verifier.lean_source import blank_comments, scan_declarations
+from verifier.lean.source import blank_comments, scan_declarations
 
 _OPEN, _CLOSE = "([{⟨⦃", ")]}⟩⦄"
 _HEAD = re.compile(r"\b(?:theorem|lemma)\s+[^\s:({\[⦃]+")

@@ -9,15 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prover.target import Target
-from verifier.audit import Auditor, source_name
-from verifier.lean_data import ModuleReader
-from verifier.lean_library import open_library
-from verifier.lean_pretty import Printer
-from verifier.messages import parse_output
-from verifier.olean import OleanError, load_module
-from verifier.project import BUILD_LIB
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits, run_guarded
+from verifier.lean.audit import audit_theorem
+from verifier.lean.olean import OleanError
+from verifier.lean.process import Limits
+from verifier.lean.project import BUILD_LIB
+from verifier.lean.toolchain.base import Toolchain
 
 
 @dataclass(frozen=True)
@@ -35,23 +31,11 @@ def with_proof(target: Target, script: str) -> tuple[str, int]:
     return head + text[target.decl_end:], head.count("\n") + 1
 
 
-def _project_modules(lib: Path) -> list[str]:
-    return sorted(".".join(p.relative_to(lib).with_suffix("").parts) for p in lib.rglob("*.olean")) \
-        if lib.is_dir() else []
-
-
-def _audit(chain: Toolchain, lean_dir: Path, base: Path, name: str) -> str | None:
+def _audit_problem(chain: Toolchain, lean_dir: Path, base: Path, name: str) -> str | None:
     """None if the compiled theorem's closure is clean, else what is wrong."""
-    library = open_library(chain, lean_dir.absolute() / BUILD_LIB, _project_modules(lean_dir.absolute() / BUILD_LIB))
-    reader = ModuleReader(load_module(base, chain.version.pointer_bytes))
-    const = None
-    for candidate in reader.constants():
-        library.project_constants[candidate.name] = ("(candidate)", candidate)
-        if source_name(candidate.name) == name and candidate.kind == "theorem":
-            const = candidate
-    if const is None:
+    audit = audit_theorem(chain, lean_dir.absolute() / BUILD_LIB, base, name)
+    if audit is None:
         return f"{name} is not in the compiled file"
-    audit = Auditor(library, Printer(library.lookup)).audit(const, "(candidate)", "", 0)
     if audit.status == "proved":
         return None
     details = ["sorry" if audit.uses_sorry else "", *audit.project_axioms, *audit.compiler_trust]
@@ -63,25 +47,19 @@ def verify(chain: Toolchain, lean_dir: Path, target: Target, script: str, limits
     lines must hold no error and no `sorry`, and its compiled proof must pass the axiom audit."""
     new_text, last = with_proof(target, script)
     with tempfile.TemporaryDirectory(prefix="quantproof-verify-") as scratch:
-        folder = Path(scratch)
-        path = folder / target.file.name
-        path.write_text(new_text, encoding="utf-8")
-        base = folder / "out" / path.stem
-        base.parent.mkdir()
-        run = run_guarded(chain.command(["--json", "-R", str(folder), "-o", f"{base}.olean", "-i", f"{base}.ilean",
-                                         str(path)]),
-                          env=chain.env([lean_dir.absolute() / BUILD_LIB]), cwd=folder,
-                          limits=limits or Limits(timeout_s=600))
+        base = Path(scratch) / "out" / target.file.stem
+        run = chain.run_file(new_text, search_path=[lean_dir.absolute() / BUILD_LIB], output_base=base,
+                             file_name=target.file.name, limits=limits or Limits(timeout_s=600))
         if run.killed:
             return Verdict(False, f"Lean was stopped: {run.killed}", new_text)
-        diags = parse_output(run.stdout).diagnostics
-        mine = [d for d in diags if target.line <= d.line <= last and (d.severity == "error" or d.is_sorry)]
+        mine = [d for d in run.output.diagnostics
+                if target.line <= d.line <= last and (d.severity == "error" or d.is_sorry)]
         if mine:
             return Verdict(False, f"line {mine[0].line}: {mine[0].first_line()}", new_text)
-        if not (base.with_suffix(".olean")).is_file():
+        if not base.with_suffix(".olean").is_file():
             return Verdict(False, "Lean produced no compiled module", new_text)
         try:
-            problem = _audit(chain, lean_dir, base, target.name)
+            problem = _audit_problem(chain, lean_dir, base, target.name)
         except OleanError as exc:
             return Verdict(False, f"cannot audit the compiled proof: {exc}", new_text)
     if problem:

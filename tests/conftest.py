@@ -10,13 +10,26 @@ from tests.helpers import REPO
 @pytest.fixture(scope="session")
 def toolchain():
     """The Lean toolchain the suite runs against. Missing is a failure, in CI and out of it."""
-    from verifier.toolchain import choose
+    from verifier.lean.toolchain import choose
 
     choice = choose(REPO / "lean")
     if choice.toolchain is None:
         pytest.fail("no Lean toolchain: run `quantproof toolchain --install` (the README's test command does): "
                     + "; ".join(choice.reasons.values()))
     return choice.toolchain
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`lean` marks exactly the tests that need the real toolchain: those that use the `toolchain` fixture
+    (directly or through `project_build`) get it here; a hand-written `lean` mark on any other test is an
+    error, so the mark cannot drift from what a test does."""
+    wrong = [item.nodeid for item in items
+             if item.get_closest_marker("lean") is not None and "toolchain" not in item.fixturenames]
+    if wrong:
+        raise pytest.UsageError("marked `lean` without using the `toolchain` fixture: " + ", ".join(wrong))
+    for item in items:
+        if "toolchain" in item.fixturenames:
+            item.add_marker(pytest.mark.lean)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def project_build(toolchain):
     """The real lean/ package, built (incrementally) once per session; it must build clean."""
-    from verifier.build import BuildOptions, build
+    from verifier.lean.build import BuildOptions, build
 
     result = build(REPO / "lean", toolchain, BuildOptions(jobs=2))
     assert result.status == "ok", [(d.location(), d.first_line()) for m in result.modules for d in m.diagnostics

@@ -8,12 +8,10 @@ import stat
 import pytest
 
 from tests.helpers import copy_fixture, one_line_error, run_cli
-from verifier.audit import audit_build, native_cross_check, parse_print_axioms, source_name
-from verifier.build import BuildOptions, build
-from verifier.lean_library import build_core_index
-from verifier.olean import Olean, OleanError, load_module
-
-pytestmark = pytest.mark.lean
+from verifier.lean.audit import audit_build, native_cross_check, parse_print_axioms, source_name
+from verifier.lean.build import BuildOptions, build
+from verifier.lean.library import build_core_index
+from verifier.lean.olean import Olean, OleanError, load_module
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +112,7 @@ def test_native_cross_check_flags_disagreement(audited, tmp_path):
     fake = tmp_path / "lean"
     fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{answers}\nEOF\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    from verifier.toolchain.base import LeanVersion, Toolchain
+    from verifier.lean.toolchain.base import LeanVersion, Toolchain
 
     chain = Toolchain("native", LeanVersion("4.28.0", "x86_64-unknown-linux-gnu", "0" * 40), (str(fake),),
                       tmp_path)

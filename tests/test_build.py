@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import copy_fixture, run_cli
-from verifier.build import BuildOptions, BuildResult, build
-from verifier.watchdog import Limits
-
-pytestmark = pytest.mark.lean
+from verifier.lean.build import BuildOptions, BuildResult, build
+from verifier.lean.process import Limits
 
 
 @pytest.fixture(scope="session")

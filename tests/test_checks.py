@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from tests.helpers import REPO, run_cli
 from verifier.checks import claims, properties
 from verifier.checks.differential import run_differential
 from verifier.checks.properties import PROPERTIES, Property, Recorder, run_property
-from verifier.kernels import quant
 
 
 def naive_quantize_levels(x, s, qmin, qmax):
@@ -58,7 +56,6 @@ def test_a_strategy_that_filters_everything_fails():
     assert not result.passed and "FailedHealthCheck" in (result.counterexample or "")
 
 
-@pytest.mark.lean
 def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain, monkeypatch):
     results, batch = run_differential(toolchain, REPO / "lean", seed=11)
     assert batch.killed is None and not batch.header_errors
@@ -73,19 +70,38 @@ def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain
     assert all(r.disagreements == 0 for r in broken if r.name not in ("quantize", "dequantize"))
 
 
+def _reference_rmse(w: np.ndarray) -> tuple[float, float]:
+    """Relative RMSE of the two formats, computed from their definitions without the kernels: per-channel
+    INT4 (scale max|w| / 7), and groups of 128 with one scale per lane (max|w| / 7 for even k, / 3 for
+    odd k). fp16 rounding of the scales is left out: it moves the figures by well under a percent."""
+    w = w.astype(np.float64)
+    power = np.mean(w**2)
+    s4 = np.abs(w).max(axis=1, keepdims=True) / 7
+    int4 = np.clip(np.round(w / s4), -8, 7) * s4
+    groups = w.reshape(w.shape[0], -1, 128)
+    deq = np.empty_like(groups)
+    for lane, (lo, hi) in ((0, (-8, 7)), (1, (-4, 3))):
+        part = groups[..., lane::2]
+        s = np.abs(part).max(axis=2, keepdims=True) / hi
+        deq[..., lane::2] = np.clip(np.round(part / s), lo, hi) * s
+    return (float(np.sqrt(np.mean((groups - deq) ** 2) / power)), float(np.sqrt(np.mean((w - int4) ** 2) / power)))
+
+
 def test_claims_audit_verdicts():
     found = {c.claim: c for c in claims.audit_claims()}
     size = found["19 GB model size (46% smaller than INT4)"]
-    assert size.verdict == "false" and 32 < size.details["total_gb"] < 34
+    assert size.verdict == "false" and 32 < size.details["total_gb"] < 34  # 70e9 * 3.5 / 8 = 30.6 GB + scales
     assert found["for all x in R, |x - D(Q(x))| <= scale/2"].verdict == "false"
     assert found["for all matmuls with K <= 8192, accumulator < 2^31"].details["max_safe_k"] == 2097151
     error = found["3.5-bit has 10.6% lower error than INT4 (RMSE 14.94%)"]
-    assert error.details["seed"] == claims.CLAIM_SEED
-    assert error.verdict == ("holds" if max(error.details["gaussian"]["rmse_change"],
-                                            error.details["laplace"]["rmse_change"]) <= -0.106 else "false")
+    gaussian = np.random.default_rng(claims.CLAIM_SEED).standard_normal((1024, 4096)).astype(np.float32)
+    ours, int4 = _reference_rmse(gaussian)
+    measured = error.details["gaussian"]
+    assert abs(measured["q35_rmse_rel"] - ours) < 0.01 and abs(measured["int4_rmse_rel"] - int4) < 0.01
+    assert ours > int4  # on Gaussian weights the 3-bit lane costs more than per-channel scales save
+    assert error.verdict == "false"
 
 
-@pytest.mark.lean
 def test_check_command_end_to_end(project_build):
     proc = run_cli("check", "--json", "--examples-scale", "0.3")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -94,8 +110,3 @@ def test_check_command_end_to_end(project_build):
     assert len(data["properties"]) == len(PROPERTIES) and len(data["claims"]) >= 6
     table = run_cli("check", "--examples-scale", "0.1")
     assert "check PASSED" in table.stdout and "Differential (Lean kernel vs NumPy)" in table.stdout
-
-
-def test_properties_use_the_kernel_quantizer():
-    # the property module uses the same quantizer the differential check compares with Lean
-    assert properties.quantize_levels is quant.quantize_levels

@@ -106,15 +106,29 @@ def test_wrapping_reference_really_wraps():
     assert int(mm.int_matmul_wrapping(a, q)[0, 0]) == k * 1024 - 2**32
 
 
+def _ref_activations(row: np.ndarray) -> tuple[list[int], Fraction]:
+    """Per-row int8: scale peak / 127 (1 for an all-zero row), levels round-half-even(x / scale)."""
+    peak = max(abs(Fraction(float(v))) for v in row)
+    scale = peak / 127 if peak else Fraction(1)
+    return [max(-128, min(127, round(Fraction(float(v)) / scale))) for v in row], scale
+
+
 def test_packed_matmul_matches_exact_dequantized_reference():
     w = RNG.standard_normal((9, 300)).astype(np.float32)
     x = RNG.standard_normal((4, 300)).astype(np.float32)
+    x[2] = 0.0  # an all-zero row takes scale 1
     qw = quantize_weights(w)
-    a, sx = mm.quantize_activations(x)
-    ref = (a.astype(np.float64) * sx) @ qw.dequantize().T
+    levels, scales = qw.levels(), qw.element_scales()  # checked against the reference loop above
+    ref = np.empty((4, 9))
+    for m in range(4):
+        a, sx = _ref_activations(x[m])
+        for n in range(9):
+            ref[m, n] = float(sx * sum(ai * int(q) * Fraction(float(s)) for ai, q, s in zip(a, levels[n], scales[n],
+                                                                                           strict=True)))
     got = mm.packed_matmul(x, qw)
     assert got.dtype == np.float32 and got.shape == (4, 9)
     assert np.allclose(got, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+    assert not got[2].any()
     assert np.allclose(mm.reference_matmul(x, w), x.astype(np.float64) @ w.astype(np.float64).T)
 
 

@@ -8,10 +8,8 @@ import pytest
 
 from prover.target import load_target
 from tests.helpers import copy_fixture
-from verifier.lean_session import LeanSession
-from verifier.watchdog import Limits
-
-pytestmark = pytest.mark.lean
+from verifier.lean.process import Limits
+from verifier.lean.session import LeanSession
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,8 @@ import re
 import pytest
 
 from tests.helpers import REPO
-from verifier.lean_batch import Snippet, run_batch
+from verifier.lean.batch import Snippet, run_batch
 from verifier.requirements import spec
-
-pytestmark = pytest.mark.lean
 
 FORBIDDEN = re.compile(r"\bsorry\b|^\s*axiom\s|native_decide|implemented_by|\badmit\b", re.MULTILINE)
 

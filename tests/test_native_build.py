@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 from tests.helpers import copy_fixture, run_cli
-from verifier.native_build import parse_lake_log
+from verifier.lean.build.lake import parse_lake_log
 
 LAKE_LOG = """\
 ✔ [2/7] Built Fix.Good (1.2s)

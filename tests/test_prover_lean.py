@@ -9,15 +9,13 @@ import pytest
 
 from tests.helpers import copy_fixture, one_line_error, run_cli
 
-pytestmark = pytest.mark.lean
-
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     return copy_fixture("proverproj", tmp_path_factory.mktemp("prover"))
 
 
-def test_prove_finds_checks_and_writes_a_proof(project, tmp_path):
+def test_prove_finds_checks_and_writes_a_proof(project, toolchain, tmp_path):
     goals = project / "Pv" / "Goals.lean"
     proc = run_cli("prove", f"{goals}:total_append", "--budget", "150", "--write", "--json",
                    "--tree-out", str(tmp_path))
@@ -33,7 +31,7 @@ def test_prove_finds_checks_and_writes_a_proof(project, tmp_path):
     assert (tmp_path / "Pv.total_append.tree.svg").read_text().startswith("<svg")
 
 
-def test_a_false_statement_is_not_proved(project, tmp_path):  # on the batch backend
+def test_a_false_statement_is_not_proved(project, toolchain, tmp_path):  # on the batch backend
     proc = run_cli("prove", f"{project / 'Pv' / 'Goals.lean'}:false_claim", "--budget", "40", "--calls", "60",
                    "--backend", "batch", "--tree-out", str(tmp_path))
     assert proc.returncode == 1
@@ -60,7 +58,7 @@ def test_prove_bad_input(project):
     assert "already has a proof" in one_line_error(run_cli("prove", f"{goals}:done"))
 
 
-def test_bench_smoke(tmp_path):
+def test_bench_smoke(toolchain, tmp_path):
     proc = run_cli("bench", "--methods", "closers,portfolio", "--limit", "4", "--out", str(tmp_path), "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)

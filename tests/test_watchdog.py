@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from tests.helpers import REPO, copy_fixture
-from verifier.watchdog import Limits, run_guarded
+from verifier.lean.process import Limits, run_guarded
 
 
 def test_memory_limit_kills_and_reports():
@@ -49,7 +49,6 @@ def _lean_children(parent: psutil.Process, wait_s: float = 60) -> list[psutil.Pr
     raise AssertionError("no Lean child process appeared")
 
 
-@pytest.mark.lean
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_no_lean_process_outlives_the_command(tmp_path, toolchain, sig):
     root = copy_fixture("buildproj", tmp_path)

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from verifier import settings
 from verifier.errors import UserError
-from verifier.watchdog import Limits, kill_all_children
+from verifier.lean.process import Limits, kill_all_children
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -37,7 +38,7 @@ def _limits(args: argparse.Namespace) -> Limits:
 # --- toolchain -------------------------------------------------------------------------------------------
 
 def cmd_toolchain(args: argparse.Namespace) -> int:
-    from verifier.toolchain import choose, install_portable
+    from verifier.lean.toolchain import choose, install_portable
 
     if args.install:
         if args.toolchain == "native":
@@ -71,8 +72,8 @@ def cmd_toolchain(args: argparse.Namespace) -> int:
 # --- build -----------------------------------------------------------------------------------------------
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from verifier.build import BuildOptions, build
-    from verifier.toolchain import require
+    from verifier.lean.build import BuildOptions, build
+    from verifier.lean.toolchain import require
 
     lean_dir = find_lean_dir(args.project)
     chain = require(lean_dir, args.toolchain)
@@ -106,8 +107,8 @@ def _print_build_summary(result) -> None:
 
 def _built_project(args: argparse.Namespace, allow_incomplete: bool = False):
     """Toolchain and lean dir after an incremental build; a failed build stops the command."""
-    from verifier.build import BuildOptions, build
-    from verifier.toolchain import require
+    from verifier.lean.build import BuildOptions, build
+    from verifier.lean.toolchain import require
 
     lean_dir = find_lean_dir(args.project)
     chain = require(lean_dir, args.toolchain)
@@ -131,7 +132,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 # --- audit, evidence, report, review ----------------------------------------------------------------------
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from verifier.audit import audit_or_error
+    from verifier.lean.audit import audit_or_error
 
     chain, lean_dir, built = _built_project(args, allow_incomplete=True)
     report = audit_or_error(chain, lean_dir, built)
@@ -153,35 +154,35 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_evidence(args: argparse.Namespace) -> int:
     from verifier.evidence.collect import EvidenceOptions, collect
-    from verifier.evidence.output import write_evidence
-    from verifier.toolchain import require
+    from verifier.evidence.output import check_out_folder, write_evidence
+    from verifier.lean.toolchain import require
 
+    out = check_out_folder(Path(args.out))  # before minutes of work, not after
     lean_dir = find_lean_dir(args.project)
     chain = require(lean_dir, args.toolchain)
     options = EvidenceOptions(jobs=args.jobs, seed=args.seed, examples_scale=_examples_scale(args),
                               run_differential=not args.no_differential, reuse_lean_verdicts=not args.fresh,
                               level=args.level, limits=_limits(args))
-    repo = lean_dir.parent
-    data = collect(chain, lean_dir, repo, args.argv, options, _say)
-    out = Path(args.out)
-    write_evidence(data, out)
-    print(data["verdict"]["line"])
+    doc = collect(chain, lean_dir, lean_dir.parent, args.argv, options, _say)
+    write_evidence(doc, out)
+    print(doc.verdict.line)
     print(f"wrote {out / 'report.html'}, {out / 'evidence.json'}, {out / 'summary.md'}")
-    return 0 if data["verdict"]["status"] == "PASS" else 1
+    return 0 if doc.verdict.status == "PASS" else 1
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from verifier.evidence.output import read_evidence, write_evidence
+    from verifier.evidence.output import check_out_folder, read_evidence, write_evidence
 
     folder = Path(args.from_dir)
-    data = read_evidence(folder)
-    write_evidence(data, Path(args.out) if args.out else folder)
-    print(data["verdict"]["line"])
-    return 0 if data["verdict"]["status"] == "PASS" else 1
+    out = check_out_folder(Path(args.out)) if args.out else folder
+    doc = read_evidence(folder)
+    write_evidence(doc, out)
+    print(doc.verdict.line)
+    return 0 if doc.verdict.status == "PASS" else 1
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from verifier.audit import audit_or_error
+    from verifier.lean.audit import audit_or_error
     from verifier.requirements import spec
     from verifier.reviews import load_reviews, record, review_status, save_reviews
 
@@ -321,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
+        settings.validate_all()
         return args.handler(args)
     except UserError as exc:
         print(f"quantproof: error: {exc}", file=sys.stderr)

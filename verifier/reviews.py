@@ -11,6 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomli_w
+
 from verifier.atomic_write import write_text_atomic
 from verifier.errors import UserError
 
@@ -44,13 +46,14 @@ def review_status(name: str, current_hash: str, reviews: dict[str, Review]) -> s
     return "reviewed" if review.hash == current_hash else "changed"
 
 
+HEADER = ("# Reviewed statement hashes: written by `quantproof review`; a changed statement is suspect until\n"
+          "# reviewed again. The hash is sha256 of the statement's canonical form (verifier/lean/audit.py).\n\n")
+
+
 def save_reviews(reviews: dict[str, Review], path: Path = REVIEW_FILE) -> None:
-    lines = ["# Reviewed statement hashes: written by `quantproof review`; a changed statement is suspect until",
-             "# reviewed again. The hash is sha256 of the statement's canonical form (verifier/audit.py).", ""]
-    for name in sorted(reviews):
-        r = reviews[name]
-        lines += [f'[reviewed."{name}"]', f'hash = "{r.hash}"', f'reviewer = "{r.reviewer}"', f'date = "{r.date}"', ""]
-    write_text_atomic(path, "\n".join(lines))
+    """Written by a TOML writer, so any reviewer name or date survives the next read."""
+    table = {name: {"hash": r.hash, "reviewer": r.reviewer, "date": r.date} for name, r in sorted(reviews.items())}
+    write_text_atomic(path, HEADER + tomli_w.dumps({"reviewed": table}))
 
 
 def record(reviews: dict[str, Review], hashes: dict[str, str], reviewer: str) -> dict[str, Review]:

@@ -19,11 +19,11 @@ from lean_dojo import LeanError, ProofFinished, TacticState
 from prover.env.base import EnvStats, ProofEnv, TacticResult, refused
 from prover.goals import Goal, Hyp, parse_goals
 from prover.target import Target
-from verifier.lean_batch import Snippet, SnippetResult, run_batch
-from verifier.lean_session import Answer, LeanSession
-from verifier.project import BUILD_LIB
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits
+from verifier.lean.batch import Snippet, SnippetResult, run_batch
+from verifier.lean.process import Limits
+from verifier.lean.project import BUILD_LIB
+from verifier.lean.session import Answer, LeanSession
+from verifier.lean.toolchain.base import Toolchain
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from verifier.atomic_write import write_text_atomic
 
 def learned_file() -> Path:
     """Where `quantproof prove` keeps what it learned: the user's cache, never the source tree."""
-    from verifier.toolchain.cache import cache_root
+    from verifier.lean.toolchain.cache import cache_root
 
     return cache_root() / "prover" / "priors.json"
 _TACTIC_LINE = re.compile(r"^\s*(?:·\s*)?([a-z_][a-zA-Z_!?]*)")

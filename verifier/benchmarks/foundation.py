@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from verifier.build import BuildOptions, build
-from verifier.toolchain import require
-from verifier.watchdog import run_guarded
+from verifier.lean.build import BuildOptions, build
+from verifier.lean.process import run_guarded
+from verifier.lean.toolchain import require
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "buildproj"

@@ -60,7 +60,7 @@ def matmul_figures(n: int = 4096, k: int = 4096) -> dict:
 
 def differential_figures() -> dict:
     from verifier.checks.differential import run_differential
-    from verifier.toolchain import require
+    from verifier.lean.toolchain import require
 
     results, batch = run_differential(require(REPO / "lean"), REPO / "lean", seed=5, n=48)
     cases = sum(len(r.cases) for r in results)

@@ -20,10 +20,10 @@ from verifier.closed_forms import max_safe_k
 from verifier.kernels import matmul as mm
 from verifier.kernels.pack import HI_MAX, HI_MIN, LO_MAX, LO_MIN, PAIR_TABLE, pack_codes, pack_pairs
 from verifier.kernels.quant import dequantize_levels, quantize_levels, quantize_weights
-from verifier.lean_batch import BatchResult, Snippet, run_batch
+from verifier.lean.batch import BatchResult, Snippet, run_batch
+from verifier.lean.process import Limits
+from verifier.lean.toolchain.base import Toolchain
 from verifier.planner import plan, plan_shape, tile_bytes, tile_count
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits
 
 IMPORTS = ("Quantproof",)
 

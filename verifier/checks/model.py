@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+from verifier.serial import to_jsonable
 
 DEFAULT_SEED = 20261127  # Hypothesis and sampling seed of every check unless one is given
 
@@ -41,6 +43,8 @@ class DifferentialCase:
 class DifferentialResult:
     """One family of differential cases (one Lean definition beside one NumPy function)."""
 
+    JSON_PROPERTIES = ("disagreements",)
+
     name: str
     req: str
     lean_definition: str
@@ -51,6 +55,18 @@ class DifferentialResult:
     @property
     def disagreements(self) -> int:
         return sum(not c.agreed for c in self.cases)
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    """One injected fault and the properties that caught it (none: missed)."""
+
+    name: str
+    req: str
+    fault: str
+    properties: tuple[str, ...]
+    caught: bool
+    caught_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,10 @@ class RooflineRow:
 
 @dataclass(frozen=True)
 class CheckReport:
+    """Everything `quantproof check` found; `passed` only if every part passed and Lean ran whole."""
+
+    JSON_PROPERTIES = ("passed", "differential_cases", "disagreements")
+
     closed_forms: tuple[ClosedFormResult, ...]
     properties: tuple[PropertyResult, ...]
     differential: tuple[DifferentialResult, ...]
@@ -119,8 +139,4 @@ class CheckReport:
                 and not self.lean_header_errors)
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["passed"] = self.passed
-        data["differential_cases"] = self.differential_cases
-        data["disagreements"] = self.disagreements
-        return data
+        return to_jsonable(self)

@@ -13,18 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from verifier.checks import properties
+from verifier.checks.model import MutantResult
 from verifier.kernels import pack
 from verifier.planner import Tile
-
-
-@dataclass(frozen=True)
-class MutantResult:
-    name: str
-    req: str
-    fault: str
-    properties: tuple[str, ...]
-    caught: bool
-    caught_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 from verifier.checks import claims, differential, properties
 from verifier.checks.model import CheckReport, ClosedFormResult, RooflineRow
 from verifier.closed_forms import MATMUL_ERROR_BOUND, MAX_SAFE_K, max_safe_k, seed_bound_condition, worst_accumulator
+from verifier.lean.process import Limits
+from verifier.lean.toolchain.base import Toolchain
 from verifier.planner import LLAMA_70B_LAYERS, plan_shape, roofline, tile_bytes, tile_count
 from verifier.requirements import spec
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits
 
 
 def closed_forms() -> list[ClosedFormResult]:

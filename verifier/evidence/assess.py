@@ -1,5 +1,5 @@
-"""From results to judgements: requirement status, the verdict, trace integrity, problem reports and
-the compliance summary. Pure functions of the evidence data, so a re-render judges exactly as the run did.
+"""From results to judgements: requirement status, the verdict, trace integrity, problem reports, the
+assumptions register and the compliance summary. Pure functions of typed results.
 
 A theorem counts as proved only if it compiled, the audit found no `sorry`, no project axiom and no
 compiler-trust axiom in its closure, and its statement's hash equals the last reviewed hash.
@@ -9,177 +9,193 @@ from __future__ import annotations
 
 import networkx as nx
 
-FAIL, PASS = "FAIL", "PASS"
+from verifier.checks.model import CheckReport, MutantResult
+from verifier.evidence.content import content
+from verifier.evidence.records import (
+    FAIL,
+    PASS,
+    AssumptionItem,
+    AssumptionRow,
+    CheckLink,
+    ComplianceRow,
+    Configuration,
+    ProblemReport,
+    RequirementAssessment,
+    TheoremRow,
+    TraceReport,
+    TraceRow,
+    Verdict,
+)
+from verifier.lean.audit import AuditReport
+from verifier.lean.build.model import BuildResult
+from verifier.requirements import Requirement
+from verifier.reviews import Review, review_status
+
+_PROBLEM_OF_STATUS = {"sorry": "uses sorry", "extra-axiom": "rests on a project axiom",
+                      "compiler-trust": "trusts the compiler (native_decide / ofReduceBool)"}
 
 
-def theorem_rows(req: dict, audit: dict, reviews: dict) -> list[dict]:
-    by_name = {t["name"]: t for t in audit["theorems"]}
-    missing = {m["name"]: m for m in audit["missing"]}
+def theorem_rows(req: Requirement, audit: AuditReport, reviews: dict[str, Review]) -> tuple[TheoremRow, ...]:
+    missing = {m.name: m for m in audit.missing}
     rows = []
-    for name in req["lean"]:
-        t = by_name.get(name)
+    for name in req.lean:
+        reviewed = reviews[name].hash if name in reviews else ""
+        t = audit.theorem(name)
         if t is None:
-            why = missing[name]["reason"] if name in missing else "not found in the compiled project"
-            rows.append({"name": name, "status": "missing", "reason": why, "review": "unreviewed", "statement": "",
-                         "hash": "", "reviewed_hash": reviews.get(name, {}).get("hash", "")})
+            why = missing[name].reason if name in missing else "not found in the compiled project"
+            rows.append(TheoremRow(name, "missing", "unreviewed", reviewed_hash=reviewed, reason=why))
             continue
-        reviewed = reviews.get(name, {}).get("hash", "")
-        review = "unreviewed" if not reviewed else "reviewed" if reviewed == t["statement_hash"] else "changed"
-        rows.append({"name": name, "status": t["status"], "reason": "", "review": review, "statement": t["statement"],
-                     "hash": t["statement_hash"], "reviewed_hash": reviewed, "file": t["file"], "line": t["line"]})
-    return rows
+        rows.append(TheoremRow(name, t.status, review_status(name, t.statement_hash, reviews), t.statement,
+                               t.statement_hash, reviewed, file=t.file, line=t.line))
+    return tuple(rows)
 
 
-def assess_requirement(req: dict, audit: dict, checks: dict, reviews: dict) -> dict:
-    theorems = theorem_rows(req, audit, reviews)
-    props = {p["name"]: p for p in checks.get("properties", [])}
-    diffs = {d["name"]: d for d in checks.get("differential", [])}
+def _theorem_problems(rows: tuple[TheoremRow, ...]) -> list[str]:
     problems = []
-    for t in theorems:
-        if t["status"] != "proved":
-            detail = {"sorry": "uses sorry", "extra-axiom": "rests on a project axiom",
-                      "compiler-trust": "trusts the compiler (native_decide / ofReduceBool)",
-                      "missing": f"missing ({t['reason']})"}.get(t["status"], t["status"])
-            problems.append(f"{t['name']} {detail}")
-        elif t["review"] != "reviewed":
-            why = "changed since review" if t["review"] == "changed" else "never reviewed"
-            problems.append(f"{t['name']} statement {why} (suspect)")
-    prop_rows = []
-    for name in req["python"]:
+    for t in rows:
+        if t.status == "missing":
+            problems.append(f"{t.name} missing ({t.reason})")
+        elif t.status != "proved":
+            problems.append(f"{t.name} {_PROBLEM_OF_STATUS.get(t.status, t.status)}")
+        elif t.review != "reviewed":
+            why = "changed since review" if t.review == "changed" else "never reviewed"
+            problems.append(f"{t.name} statement {why} (suspect)")
+    return problems
+
+
+def assess_requirement(req: Requirement, audit: AuditReport, checks: CheckReport,
+                       reviews: dict[str, Review]) -> RequirementAssessment:
+    theorems = theorem_rows(req, audit, reviews)
+    problems = _theorem_problems(theorems)
+    props = {p.name: p for p in checks.properties}
+    prop_links = []
+    for name in req.python:
         p = props.get(name)
         if p is None:
             problems.append(f"property {name} was not run")
-        elif not p["passed"]:
-            problems.append(f"property {name} failed: {p.get('counterexample') or ''}".rstrip(": "))
-        prop_rows.append(p or {"name": name, "passed": False, "missing": True})
-    diff_rows = []
-    for name in req.get("differential", []):
+        elif not p.passed:
+            problems.append(f"property {name} failed: {p.counterexample or ''}".rstrip(": "))
+        prop_links.append(CheckLink(name, p is not None and p.passed, p is None))
+    diffs = {d.name: d for d in checks.differential}
+    diff_links = []
+    for name in req.differential:
         d = diffs.get(name)
         if d is None:
             problems.append(f"differential {name} was not run")
-        else:
-            bad = sum(not c["agreed"] for c in d["cases"])
-            if bad or not d["cases"]:
-                problems.append(f"differential {name}: {bad} of {len(d['cases'])} cases disagree with Lean")
-        diff_rows.append(d or {"name": name, "cases": [], "missing": True})
-    if not req["lean"]:
+        elif d.disagreements or not d.cases:
+            problems.append(f"differential {name}: {d.disagreements} of {len(d.cases)} cases disagree with Lean")
+        diff_links.append(CheckLink(name, d is not None and bool(d.cases) and not d.disagreements, d is None))
+    if not req.lean:
         problems.append("no Lean theorem traces to this requirement")
-    if not req["python"] and not req.get("differential"):
+    if not req.python and not req.differential:
         problems.append("no executable check traces to this requirement")
-    return {"id": req["id"], "title": req["title"], "text": req["text"], "theorems": theorems,
-            "properties": prop_rows, "differential": diff_rows, "problems": problems,
-            "status": PASS if not problems else FAIL}
+    return RequirementAssessment(req.id, req.title, req.text, theorems, tuple(prop_links), tuple(diff_links),
+                                 tuple(problems), PASS if not problems else FAIL)
 
 
-def verdict(requirements: list[dict], build: dict, checks: dict, audit: dict) -> dict:
+def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult, checks: CheckReport,
+            audit: AuditReport) -> Verdict:
     failures = []
-    if build.get("status") != "ok":
-        bad = [f"{m['module']} {m['status']}" for m in build.get("modules", [])
-               if m["status"] not in ("built", "up-to-date")]
-        failures.append(f"build {build.get('status', 'missing')}: {', '.join(bad) or 'no modules'}")
+    if build.status != "ok":
+        bad = [f"{m.module} {m.status}" for m in build.modules if m.status not in ("built", "up-to-date")]
+        failures.append(f"build {build.status}: {', '.join(bad) or 'no modules'}")
     for req in requirements:
-        failures += [f"{req['id']}: {p}" for p in req["problems"]]
-    for t in audit.get("theorems", []):
-        if t["status"] != "proved" and not any(t["name"] in f for f in failures):
-            failures.append(f"untraced theorem {t['name']}: {t['status']}")
-    if audit.get("declared_axioms"):
-        failures.append(f"project declares axioms: {', '.join(audit['declared_axioms'])}")
-    if audit.get("cross_check_mismatches"):
-        failures += [f"#print axioms disagrees: {m}" for m in audit["cross_check_mismatches"]]
-    if checks.get("lean_killed") or checks.get("lean_header_errors"):
-        failures.append(f"differential Lean run failed: {checks.get('lean_killed') or checks['lean_header_errors'][0]}")
-    if not checks.get("differential"):
+        failures += [f"{req.id}: {p}" for p in req.problems]
+    for t in audit.theorems:
+        if t.status != "proved" and not any(t.name in f for f in failures):
+            failures.append(f"untraced theorem {t.name}: {t.status}")
+    if audit.declared_axioms:
+        failures.append(f"project declares axioms: {', '.join(audit.declared_axioms)}")
+    failures += [f"#print axioms disagrees: {m}" for m in audit.cross_check_mismatches]
+    if checks.lean_killed or checks.lean_header_errors:
+        failures.append(f"differential Lean run failed: {checks.lean_killed or checks.lean_header_errors[0]}")
+    if not checks.differential:
         failures.append("differential checks were not run")
-    passed = sum(r["status"] == PASS for r in requirements)
+    passed = sum(r.status == PASS for r in requirements)
     status = PASS if not failures else FAIL
     line = (f"PASS: all {len(requirements)} requirements proved, checked and unchanged" if status == PASS
             else f"FAIL: {passed} of {len(requirements)} requirements pass; {failures[0]}"
                  + (f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""))
-    return {"status": status, "line": line, "failures": failures, "requirements_passed": passed,
-            "requirements_total": len(requirements)}
+    return Verdict(status, line, tuple(failures), passed, len(requirements))
 
 
-def trace(requirements: list[dict], audit: dict) -> dict:
+def trace(requirements: tuple[RequirementAssessment, ...], audit: AuditReport) -> TraceReport:
     """Requirement -> theorem -> supporting lemma graph; orphans, untraced theorems, suspect links."""
     graph = nx.DiGraph()
-    theorems = {t["name"]: t for t in audit["theorems"]}
-    for t in audit["theorems"]:
-        graph.add_node(t["name"], kind="theorem")
-        for used in t.get("uses_project", []):
-            if used in theorems:
-                graph.add_edge(t["name"], used)
+    theorems = {t.name for t in audit.theorems}
+    for t in audit.theorems:
+        graph.add_node(t.name)
+        graph.add_edges_from((t.name, used) for used in t.uses_project if used in theorems)
     for req in requirements:
-        graph.add_node(req["id"], kind="requirement")
-        for row in req["theorems"]:
-            graph.add_edge(req["id"], row["name"])
+        graph.add_node(req.id)
+        graph.add_edges_from((req.id, row.name) for row in req.theorems)
     traced: dict[str, list[str]] = {}
     for req in requirements:
-        for name in nx.descendants(graph, req["id"]):
-            traced.setdefault(name, []).append(req["id"])
-    untraced = sorted(n for n in theorems if n not in traced)
-    orphans = [r["id"] for r in requirements if not r["theorems"] or not (r["properties"] or r["differential"])]
-    suspect = [f"{r['id']} -> {t['name']}" for r in requirements for t in r["theorems"] if t["review"] != "reviewed"]
-    matrix = [{"requirement": r["id"], "theorems": [t["name"] for t in r["theorems"]],
-               "supporting": sorted(n for n, reqs in traced.items() if r["id"] in reqs and n not in
-                                    {t["name"] for t in r["theorems"]}),
-               "properties": [p["name"] for p in r["properties"]],
-               "differential": [d["name"] for d in r["differential"]]} for r in requirements]
-    return {"matrix": matrix, "orphan_requirements": orphans, "untraced_theorems": untraced,
-            "suspect_links": suspect, "traced_theorems": len(traced)}
+        for name in nx.descendants(graph, req.id):
+            traced.setdefault(name, []).append(req.id)
+    matrix = tuple(TraceRow(r.id, tuple(t.name for t in r.theorems),
+                            tuple(sorted(n for n, reqs in traced.items()
+                                         if r.id in reqs and n not in {t.name for t in r.theorems})),
+                            tuple(p.name for p in r.properties), tuple(d.name for d in r.differential))
+                   for r in requirements)
+    return TraceReport(
+        matrix=matrix,
+        orphan_requirements=tuple(r.id for r in requirements if not r.theorems or not (r.properties or r.differential)),
+        untraced_theorems=tuple(sorted(n for n in theorems if n not in traced)),
+        suspect_links=tuple(f"{r.id} -> {t.name}" for r in requirements for t in r.theorems if t.review != "reviewed"),
+        traced_theorems=len(traced),
+    )
 
 
-def problem_reports(requirements: list[dict], build: dict, checks: dict, audit: dict,
-                    mutants: list[dict]) -> list[dict]:
+def problem_reports(requirements: tuple[RequirementAssessment, ...], build: BuildResult, checks: CheckReport,
+                    audit: AuditReport, mutants: tuple[MutantResult, ...]) -> tuple[ProblemReport, ...]:
     reports = []
-    for m in build.get("modules", []):
-        for d in m.get("diagnostics", []):
-            if d["severity"] == "error" or d["kind"] == "hasSorry":
-                reports.append({"kind": "build", "subject": f"{d['file']}:{d['line']}", "text": d["text"][:300],
-                                "disposition": "open: must be fixed before the evidence can pass"})
+    for m in build.modules:
+        for d in m.diagnostics:
+            if d.severity == "error" or d.is_sorry:
+                reports.append(ProblemReport("build", f"{d.file}:{d.line}", d.text[:300],
+                                             "open: must be fixed before the evidence can pass"))
     for req in requirements:
-        for p in req["problems"]:
-            reports.append({"kind": "requirement", "subject": req["id"], "text": p, "disposition": "open"})
-    for c in checks.get("claims", []):
-        if c["verdict"] in ("false", "holds-with-conditions"):
-            reports.append({"kind": "design claim", "subject": c["claim"], "text": c["value"],
-                            "disposition": "reported against the design documents; the proved statement is the "
-                                           "corrected claim" if c["verdict"] != "false" or "Lean" in c["evidence"]
-                                           else "reported against the design documents"})
-    for m in mutants:
-        if not m["caught"]:
-            reports.append({"kind": "test effectiveness", "subject": m["name"], "text": f"injected fault not caught: "
-                            f"{m['fault']}", "disposition": "open: strengthen the property"})
-    reports.append({"kind": "limitation", "subject": "axiom audit", "text": audit.get("limitation", ""),
-                    "disposition": "accepted: the core library is trusted as shipped by the Lean project"})
-    return reports
+        reports += [ProblemReport("requirement", req.id, p, "open") for p in req.problems]
+    for c in checks.claims:
+        if c.verdict in ("false", "holds-with-conditions"):
+            corrected = c.verdict != "false" or "Lean" in c.evidence
+            reports.append(ProblemReport("design claim", c.claim, c.value,
+                                         "reported against the design documents; the proved statement is the "
+                                         "corrected claim" if corrected else "reported against the design documents"))
+    reports += [ProblemReport("test effectiveness", m.name, f"injected fault not caught: {m.fault}",
+                              "open: strengthen the property") for m in mutants if not m.caught]
+    reports.append(ProblemReport("limitation", "axiom audit", audit.limitation,
+                                 "accepted: the core library is trusted as shipped by the Lean project"))
+    return tuple(reports)
 
 
-def compliance(requirements: list[dict], verdict_: dict, trace_: dict, checks: dict, mutants: list[dict],
-               config: dict, audit: dict) -> list[dict]:
-    def row(objective: str, text: str, evidence: str, ok: bool) -> dict:
-        return {"objective": objective, "description": text, "evidence": evidence, "status": "met" if ok else "not met"}
+def assumptions_register(audit: AuditReport,
+                         requirements: tuple[RequirementAssessment, ...]) -> tuple[AssumptionItem, ...]:
+    """Every hypothesis of every theorem, with the requirement it serves and how it is discharged."""
+    owner = {t.name: r.id for r in requirements for t in r.theorems}
+    text = content()
+    return tuple(AssumptionItem(t.name, owner.get(t.name, "supporting"),
+                                tuple(AssumptionRow(h.name, h.statement, h.role, text.discharge(h.statement))
+                                      for h in t.hypotheses if h.role == "hypothesis"))
+                 for t in audit.theorems)
 
-    all_proved = all(t["status"] == "proved" for r in requirements for t in r["theorems"])
-    reviewed = all(t["review"] == "reviewed" for r in requirements for t in r["theorems"])
-    props_ok = all(p.get("passed") for r in requirements for p in r["properties"])
-    diff_ok = bool(checks.get("differential")) and all(not any(not c["agreed"] for c in d["cases"])
-                                                        for d in checks.get("differential", []))
-    return [
-        row("DO-178C §7 / §11.4", "Configuration identified", "Configuration index", not config.get("dirty", True)),
-        row("FM.A-3 / FM.A-4 (FM.6.3.i)", "Formal statements accurately express the requirements (reviewed)",
-            "Formalization review", reviewed),
-        row("FM.A-5 (FM.6.3.6)", "Formal analysis results correct and complete (proofs kernel-checked, no sorry, "
-            "no extra axioms)", "Proof results, axiom audit", all_proved and not audit.get("declared_axioms")),
-        row("FM.6.2.1.c / FM.6.7.1.2", "Assumptions identified and justified", "Assumptions register", True),
-        row("FM.6.7.f / A-6", "Property preservation: executable code computes the formal model",
-            "Property preservation (differential)", diff_ok),
-        row("A-6 / A-7", "Executable code complies with the requirements (property tests)", "Property and test results",
-            props_ok),
-        row("A-7", "Test procedures are effective (injected faults caught)", "Test effectiveness",
-            all(m["caught"] for m in mutants)),
-        row("§11.21", "Bidirectional trace, no orphans or suspect links", "Trace matrix",
-            not trace_["orphan_requirements"] and not trace_["suspect_links"]),
-        row("DO-330 / §12.2", "Tools identified and qualification need assessed", "Tool qualification", True),
-        row("Accomplishment summary", "All requirements proved, checked and unchanged", "Verdict",
-            verdict_["status"] == PASS),
-    ]
+
+def compliance(requirements: tuple[RequirementAssessment, ...], verdict_: Verdict, trace_: TraceReport,
+               checks: CheckReport, mutants: tuple[MutantResult, ...], config: Configuration,
+               audit: AuditReport) -> tuple[ComplianceRow, ...]:
+    """Each objective of the content file, met or not by the judgement its `check` names."""
+    met = {
+        "configuration": not config.dirty,
+        "reviewed": all(t.review == "reviewed" for r in requirements for t in r.theorems),
+        "proved": all(t.status == "proved" for r in requirements for t in r.theorems) and not audit.declared_axioms,
+        "assumptions": True,
+        "preservation": bool(checks.differential) and all(not d.disagreements for d in checks.differential),
+        "properties": all(p.passed for r in requirements for p in r.properties),
+        "effectiveness": all(m.caught for m in mutants),
+        "trace": not trace_.orphan_requirements and not trace_.suspect_links,
+        "tools": True,
+        "verdict": verdict_.status == PASS,
+    }
+    return tuple(ComplianceRow(o.objective, o.description, o.evidence, "met" if met[o.check] else "not met")
+                 for o in content().objectives)

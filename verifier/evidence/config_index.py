@@ -10,11 +10,14 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from verifier.toolchain.base import Toolchain
+from verifier.evidence.records import Configuration, InputFile, ToolchainIdentity
+from verifier.lean.toolchain.base import Toolchain
 
 INPUT_GLOBS = ("lean/**/*.lean", "lean/lakefile.toml", "lean/lean-toolchain", "verifier/spec/*.toml",
-               "verifier/**/*.py", "prover/**/*.py", "pyproject.toml", "constraints.txt")
-PACKAGES = ("numpy", "sympy", "hypothesis", "networkx", "psutil", "lean-dojo", "matplotlib")
+               "verifier/**/*.py", "verifier/**/*.toml", "verifier/**/*.j2", "prover/**/*.py", "pyproject.toml",
+               "constraints.txt")
+PACKAGES = ("numpy", "sympy", "hypothesis", "networkx", "psutil", "lean-dojo", "matplotlib", "jinja2", "pydantic",
+            "tomli_w")
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -24,7 +27,7 @@ def _git(repo: Path, *args: str) -> str:
         return ""
 
 
-def input_files(repo: Path) -> list[dict]:
+def input_files(repo: Path) -> tuple[InputFile, ...]:
     seen: set[Path] = set()
     rows = []
     for pattern in INPUT_GLOBS:
@@ -32,24 +35,23 @@ def input_files(repo: Path) -> list[dict]:
             if path in seen or not path.is_file() or ".lake" in path.parts or "__pycache__" in path.parts:
                 continue
             seen.add(path)
-            rows.append({"path": str(path.relative_to(repo)), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                         "bytes": path.stat().st_size})
-    return rows
+            rows.append(InputFile(str(path.relative_to(repo)), hashlib.sha256(path.read_bytes()).hexdigest(),
+                                  path.stat().st_size))
+    return tuple(rows)
 
 
-def toolchain_identity(chain: Toolchain) -> dict:
-    info = {"kind": chain.kind, "lean_version": chain.version.version, "target": chain.version.target,
-            "commit": chain.version.commit, "pointer_bytes": chain.version.pointer_bytes, "reason": chain.reason}
+def toolchain_identity(chain: Toolchain) -> ToolchainIdentity:
+    manifest = {}
     if chain.root is not None and (chain.root / "manifest.json").is_file():
         manifest = json.loads((chain.root / "manifest.json").read_text())
-        info.update({"node_version": manifest.get("node_version"), "npm_integrity": manifest.get("npm_integrity"),
-                     "artefact_sha256": manifest.get("artefact_sha256"),
-                     "patched_lean_js_sha256": manifest.get("lean_js_sha256"),
-                     "glue_fixes": manifest.get("glue_fixes")})
-    return info
+    fixes = manifest.get("glue_fixes")
+    return ToolchainIdentity(chain.kind, chain.version.version, chain.version.target, chain.version.commit,
+                             chain.version.pointer_bytes, chain.reason, manifest.get("node_version"),
+                             manifest.get("npm_integrity"), manifest.get("artefact_sha256"),
+                             manifest.get("lean_js_sha256"), tuple(fixes) if fixes is not None else None)
 
 
-def configuration(repo: Path, chain: Toolchain, argv: list[str]) -> dict:
+def configuration(repo: Path, chain: Toolchain, argv: list[str]) -> Configuration:
     status = _git(repo, "status", "--porcelain")
     packages = {}
     for name in PACKAGES:
@@ -57,14 +59,14 @@ def configuration(repo: Path, chain: Toolchain, argv: list[str]) -> dict:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             packages[name] = "not installed"
-    return {
-        "commit": _git(repo, "rev-parse", "HEAD") or "unknown (not a git checkout)",
-        "dirty": bool(status),
-        "dirty_files": status.splitlines()[:50],
-        "inputs": input_files(repo),
-        "toolchain": toolchain_identity(chain),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "packages": packages,
-        "commands": [" ".join(["quantproof", *argv])],
-    }
+    return Configuration(
+        commit=_git(repo, "rev-parse", "HEAD") or "unknown (not a git checkout)",
+        dirty=bool(status),
+        dirty_files=tuple(status.splitlines()[:50]),
+        inputs=input_files(repo),
+        toolchain=toolchain_identity(chain),
+        python=sys.version.split()[0],
+        platform=platform.platform(),
+        packages=packages,
+        commands=(" ".join(["quantproof", *argv]),),
+    )

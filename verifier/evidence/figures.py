@@ -10,6 +10,8 @@ matplotlib.use("svg")
 import matplotlib.pyplot as plt
 import networkx as nx
 
+from verifier.evidence.records import RequirementAssessment
+
 matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, selectable
 matplotlib.rcParams["svg.hashsalt"] = "quantproof"  # deterministic ids
 
@@ -22,24 +24,23 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
-def trace_svg(trace: dict, requirements: list[dict]) -> str:
+def trace_svg(requirements: tuple[RequirementAssessment, ...]) -> str:
     """Requirements (left) -> theorems (middle) -> checks (right); red edges are suspect or failing links."""
     graph = nx.DiGraph()
     status = {}
     for req in requirements:
-        graph.add_node(req["id"], layer=0)
-        status[req["id"]] = req["status"]
-        for t in req["theorems"]:
-            graph.add_node(t["name"], layer=1)
-            ok = t["status"] == "proved" and t["review"] == "reviewed"
-            graph.add_edge(req["id"], t["name"], ok=ok)
-        for p in req["properties"]:
-            graph.add_node(p["name"], layer=2)
-            graph.add_edge(req["id"], p["name"], ok=bool(p.get("passed")))
-        for d in req["differential"]:
-            node = f"Lean = NumPy: {d['name']}"
+        graph.add_node(req.id, layer=0)
+        status[req.id] = req.status
+        for t in req.theorems:
+            graph.add_node(t.name, layer=1)
+            graph.add_edge(req.id, t.name, ok=t.status == "proved" and t.review == "reviewed")
+        for p in req.properties:
+            graph.add_node(p.name, layer=2)
+            graph.add_edge(req.id, p.name, ok=p.passed)
+        for d in req.differential:
+            node = f"Lean = NumPy: {d.name}"
             graph.add_node(node, layer=2)
-            graph.add_edge(req["id"], node, ok=bool(d.get("cases")) and all(c["agreed"] for c in d["cases"]))
+            graph.add_edge(req.id, node, ok=d.passed)
     layers: dict[int, list[str]] = {0: [], 1: [], 2: []}
     for node, data in graph.nodes(data=True):
         layers[data["layer"]].append(node)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from verifier.messages import Diagnostic, parse_output
-from verifier.project import BUILD_LIB
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits, ProcessResult, run_guarded
+from verifier.atomic_write import write_text_atomic
+from verifier.lean.diagnostics import Diagnostic
+from verifier.lean.project import BUILD_LIB
+from verifier.lean.toolchain.base import Toolchain
+from verifier.serial import to_jsonable
+from verifier.lean.process import Limits
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets
     result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
     if result.killed is None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(asdict(result)))
+        write_text_atomic(cache, json.dumps(to_jsonable(result)))
     return result
 
 
@@ -122,20 +123,16 @@ def _from_json(data: dict) -> BatchResult:
 
 def _run(chain: Toolchain, lean_dir: Path, text: str, spans: list[range], snippets: Sequence[Snippet],
          limits: Limits | None, profile: bool) -> BatchResult:
-    with tempfile.TemporaryDirectory(prefix="quantproof-batch-") as scratch:
-        source = Path(scratch) / "QuantproofBatch.lean"
-        source.write_text(text, encoding="utf-8")
-        flags = ["-D", "profiler=true", "-D", "profiler.threshold=1"] if profile else []
-        run: ProcessResult = run_guarded(chain.command(["--json", *flags, str(source)]),
-                                         env=chain.env([lean_dir.absolute() / BUILD_LIB]), cwd=Path(scratch),
-                                         limits=limits or Limits.from_env())
-    output = parse_output(run.stdout)
+    flags = {"profiler": "true", "profiler.threshold": "1"} if profile else {}
+    lean = chain.run_file(text, search_path=[lean_dir.absolute() / BUILD_LIB], options=flags,
+                          file_name="QuantproofBatch.lean", limits=limits)
+    run, output = lean.process, lean.output
     diags = output.diagnostics
     inside = {id(d) for d in diags for span in spans if d.line in span}
     header = tuple(d for d in diags if id(d) not in inside and d.severity == "error")
     if run.killed is None and run.returncode != 0 and not any(d.severity == "error" for d in diags):
         header += (Diagnostic("error", "quantproof.leanCrash", f"Lean exited with {run.returncode}: "
-                              f"{run.stderr.strip()[-300:]}", source.name, 1, 0),)
+                              f"{run.stderr.strip()[-300:]}", lean.source.name, 1, 0),)
     # a snippet passes only if its own lines are clean and the file as a whole ran (imports included)
     healthy = run.killed is None and not header
     results = []

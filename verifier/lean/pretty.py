@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from verifier.lean_data import Constant, Expr
+from verifier.lean.expr import Constant, Expr, children
 
 # head constant -> (number of leading implicit/instance args to drop, operator, precedence)
 INFIX = {
@@ -27,23 +27,12 @@ def has_loose(e: Expr, depth: int = 0) -> bool:
     seen: set[tuple[int, int]] = set()
     while stack:
         node, d = stack.pop()
-        key = (id(node), d)
-        if key in seen:
+        if (id(node), d) in seen:
             continue
-        seen.add(key)
-        k = node.kind
-        if k == "bvar" and node.args[0] == d:
+        seen.add((id(node), d))
+        if node.kind == "bvar" and node.args[0] == d:
             return True
-        if k == "app":
-            stack += [(node.args[0], d), (node.args[1], d)]
-        elif k in ("lam", "forall"):
-            stack += [(node.args[1], d), (node.args[2], d + 1)]
-        elif k == "let":
-            stack += [(node.args[1], d), (node.args[2], d), (node.args[3], d + 1)]
-        elif k == "mdata":
-            stack.append((node.args[0], d))
-        elif k == "proj":
-            stack.append((node.args[2], d))
+        stack += [(child, d + binders) for child, binders in children(node)]
     return False
 
 
@@ -240,20 +229,11 @@ def used_constants(e: Expr) -> set[str]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        k = node.kind
-        if k == "const":
+        if node.kind == "const":
             found.add(node.args[0])
-        elif k == "app":
-            stack += [node.args[0], node.args[1]]
-        elif k in ("lam", "forall"):
-            stack += [node.args[1], node.args[2]]
-        elif k == "let":
-            stack += [node.args[1], node.args[2], node.args[3]]
-        elif k == "mdata":
-            stack.append(node.args[0])
-        elif k == "proj":
-            stack += [node.args[2]]
+        elif node.kind == "proj":
             found.add(node.args[0])
+        stack += [child for child, _ in children(node)]
     return found
 
 
@@ -270,9 +250,8 @@ def canonical(e: Expr) -> str:
         if node.kind == "mdata":
             stack.append(node.args[0])
             continue
-        children = [a for a in node.args if isinstance(a, Expr)]
         atoms = [repr(a) for a in node.args if not isinstance(a, Expr)]
         out.append(f"({node.kind} {' '.join(atoms)}")
         stack.append(")")
-        stack.extend(reversed(children))
+        stack.extend(reversed([child for child, _ in children(node)]))
     return "".join(out)

@@ -55,40 +55,73 @@ class Declaration:
     end_line: int
 
 
+_CHAR_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)")
+_RAW_STRING = re.compile(r'r(#*)"')
+
+
+def _ident_char(ch: str) -> bool:
+    """A character that continues an identifier (`h'`, `x₁`, `get!`), so a `'` after it is no quote."""
+    return ch.isalnum() or ch in "_'!?"
+
+
+def _literal_end(text: str, i: int) -> int:
+    """If a string, raw string or character literal starts at `i`, the index just past it; else -1."""
+    ch = text[i]
+    if ch == '"':
+        j = i + 1
+        while j < len(text) and text[j] != '"':
+            j += 2 if text[j] == "\\" else 1
+        return min(j + 1, len(text))
+    if ch == "r" and (i == 0 or not _ident_char(text[i - 1])):
+        raw = _RAW_STRING.match(text, i)
+        if raw:
+            close = text.find('"' + raw.group(1), raw.end())
+            return len(text) if close < 0 else close + 1 + len(raw.group(1))
+    if ch == "'" and (i == 0 or not _ident_char(text[i - 1])):
+        escape = _CHAR_ESCAPE.match(text, i + 1)
+        j = escape.end() if escape else i + 2
+        if j < len(text) and text[j] == "'" and "\n" not in text[i + 1:j]:
+            return j + 1
+    return -1
+
+
+def _blank(out: list[str], start: int, end: int) -> None:
+    for k in range(start, end):
+        if out[k] != "\n":
+            out[k] = " "
+
+
 def blank_comments(text: str) -> str:
-    """Replace comments (`--` and nested `/- -/`) and string literals by spaces, keeping newlines."""
+    """Replace comments (`--` and nested `/- -/`) and the insides of string, raw string and character
+    literals by spaces, keeping newlines, so lines and columns stay true and no quote or comment marker
+    inside a literal (`'"'`, `"--"`) is mistaken for one outside."""
     out = list(text)
     i, n, depth = 0, len(text), 0
     while i < n:
-        ch = text[i]
-        if depth == 0 and ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            for k in range(i + 1, min(j, n)):
-                if out[k] != "\n":
-                    out[k] = " "
-            i = j + 1
-            continue
+        if depth == 0:
+            end = _literal_end(text, i)
+            if end > 0:
+                _blank(out, i + 1, end - 1)
+                i = end
+                continue
+            if text.startswith("--", i):
+                j = text.find("\n", i)
+                j = n if j < 0 else j
+                _blank(out, i, j)
+                i = j
+                continue
         if text.startswith("/-", i):
             depth += 1
-            out[i] = out[i + 1] = " "
+            _blank(out, i, i + 2)
             i += 2
             continue
         if depth and text.startswith("-/", i):
             depth -= 1
-            out[i] = out[i + 1] = " "
+            _blank(out, i, i + 2)
             i += 2
             continue
-        if depth == 0 and text.startswith("--", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            for k in range(i, j):
-                out[k] = " "
-            i = j
-            continue
-        if depth and ch != "\n":
-            out[i] = " "
+        if depth:
+            _blank(out, i, i + 1)
         i += 1
     return "".join(out)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from verifier.olean import Ctor, Olean, OleanError
+from verifier.lean.olean import Ctor, Olean, OleanError
 
 CONSTANT_KINDS = ("axiom", "def", "theorem", "opaque", "quot", "inductive", "ctor", "recursor")
 BINDER_INFO = ("default", "implicit", "strictImplicit", "instImplicit")
@@ -21,6 +21,23 @@ class Expr:
 
     kind: str
     args: tuple
+
+
+def children(e: Expr) -> tuple[tuple[Expr, int], ...]:
+    """The sub-terms of `e` in argument order, each with the number of binders (0 or 1) it sits under
+    relative to `e`: the one place that knows the shape of every node, for every traversal."""
+    k, a = e.kind, e.args
+    if k == "app":
+        return (a[0], 0), (a[1], 0)
+    if k in ("lam", "forall"):
+        return (a[1], 0), (a[2], 1)
+    if k == "let":
+        return (a[1], 0), (a[2], 0), (a[3], 1)
+    if k == "mdata":
+        return ((a[0], 0),)
+    if k == "proj":
+        return ((a[2], 0),)
+    return ()
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from verifier.lean.diagnostics import LeanOutput, parse_output
+from verifier.lean.process import Limits, ProcessResult, run_guarded
 
 Kind = Literal["native", "portable"]
 
@@ -36,6 +41,19 @@ class LeanVersion:
     @property
     def pointer_bytes(self) -> int:
         return 4 if self.target.startswith("wasm32") else 8
+
+
+@dataclass(frozen=True)
+class LeanRun:
+    """One Lean process on one file: what the process did and Lean's messages, read from `--json`."""
+
+    process: ProcessResult
+    output: LeanOutput
+    source: Path
+
+    @property
+    def killed(self) -> str | None:
+        return self.process.killed
 
 
 @dataclass(frozen=True)
@@ -69,3 +87,32 @@ class Toolchain:
     def has_core_module(self, module: str) -> bool:
         """Whether `module` (e.g. Init.Data.Nat) ships with this Lean."""
         return (self.core_lib / Path(*module.split("."))).with_suffix(".olean").is_file()
+
+    def run_file(self, source: str | Path, *, search_path: Sequence[Path] = (), options: Mapping[str, str] | None = None,
+                 output_base: Path | None = None, root: Path | None = None, limits: Limits | None = None,
+                 file_name: str = "QuantproofRun.lean") -> LeanRun:
+        """Run Lean once on `source` under the watchdog, with `--json` messages.
+
+        `source` is a file, or Lean text written to `file_name` in a scratch folder. Lean always runs from
+        a scratch folder (it leaves a `default.profraw` behind); `output_base` makes it write
+        `base.olean`, `base.ilean` and the module system's other parts; `root` is the package root the
+        module name is read from (the scratch folder for text)."""
+        with tempfile.TemporaryDirectory(prefix="quantproof-lean-") as scratch:
+            folder = Path(scratch)
+            if isinstance(source, Path):
+                path = source
+            else:
+                path = folder / file_name
+                path.write_text(source, encoding="utf-8")
+                root = root or folder
+            args = ["--json"]
+            for key, value in (options or {}).items():
+                args += ["-D", f"{key}={value}"]
+            if root is not None:
+                args += ["-R", str(root)]
+            if output_base is not None:
+                output_base.parent.mkdir(parents=True, exist_ok=True)
+                args += ["-o", f"{output_base}.olean", "-i", f"{output_base}.ilean"]
+            run = run_guarded(self.command([*args, str(path)]), env=self.env(list(search_path)), cwd=folder,
+                              limits=limits or Limits.from_env())
+        return LeanRun(run, parse_output(run.stdout), path)

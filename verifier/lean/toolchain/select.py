@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from verifier import settings
 from verifier.errors import UserError
-from verifier.toolchain.base import Toolchain
-from verifier.toolchain.native import find_native
-from verifier.toolchain.portable import load_portable
+from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.toolchain.native import find_native
+from verifier.lean.toolchain.portable import load_portable
 
 TOOLCHAIN_ENV = "QUANTPROOF_TOOLCHAIN"
 KINDS = ("native", "portable")
@@ -26,7 +26,7 @@ class Choice:
 
 def choose(project_lean_dir: Path, requested: str | None = None) -> Choice:
     """Native when asked or when a matching `lake` is on PATH; else the installed portable Lean."""
-    requested = requested or os.environ.get(TOOLCHAIN_ENV) or None
+    requested = requested or settings.read(TOOLCHAIN_ENV) or None  # type: ignore[assignment]
     if requested is not None and requested not in KINDS:
         raise UserError(f"unknown toolchain {requested!r}", hint=f"use one of: {', '.join(KINDS)}")
     reasons: dict[str, str] = {}

@@ -23,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from verifier import settings
 from verifier.errors import UserError
 
 DEFAULT_MEMORY_BYTES = 6 * 1024**3
@@ -41,13 +42,13 @@ class Limits:
     @classmethod
     def from_env(cls, memory_gb: float | None = None, timeout_s: float | None = None) -> Limits:
         """Limits from arguments, else QUANTPROOF_LEAN_MEMORY_GB / QUANTPROOF_LEAN_TIMEOUT_S, else defaults."""
-        if memory_gb is None and os.environ.get("QUANTPROOF_LEAN_MEMORY_GB"):
-            memory_gb = float(os.environ["QUANTPROOF_LEAN_MEMORY_GB"])
-        if timeout_s is None and os.environ.get("QUANTPROOF_LEAN_TIMEOUT_S"):
-            timeout_s = float(os.environ["QUANTPROOF_LEAN_TIMEOUT_S"])
-        if memory_gb is not None and memory_gb <= 0:
+        if memory_gb is None:
+            memory_gb = settings.read("QUANTPROOF_LEAN_MEMORY_GB")  # type: ignore[assignment]
+        if timeout_s is None:
+            timeout_s = settings.read("QUANTPROOF_LEAN_TIMEOUT_S")  # type: ignore[assignment]
+        if memory_gb is not None and not memory_gb > 0:
             raise UserError(f"memory limit {memory_gb} GB: must be a positive number of GB")
-        if timeout_s is not None and timeout_s <= 0:
+        if timeout_s is not None and not timeout_s > 0:
             raise UserError(f"time limit {timeout_s} s: must be a positive number of seconds")
         return cls(
             memory_bytes=int(memory_gb * 1024**3) if memory_gb else DEFAULT_MEMORY_BYTES,

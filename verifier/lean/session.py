@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from verifier.messages import Diagnostic
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits, spawn, stop, watch
+from verifier.lean.diagnostics import Diagnostic
+from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.process import Limits, spawn, stop, watch
 
 QUESTION, EXTENSION = "%%", "%%EXTEND"  # the line that ends a request, by kind
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import networkx as nx
 
 from verifier.errors import UserError
-from verifier.lean_source import Header, parse_header
+from verifier.lean.source import Header, parse_header
 
 BUILD_LIB = Path(".lake") / "build" / "lib" / "lean"
 

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from verifier.toolchain.base import LeanVersion, Toolchain
+from verifier.lean.toolchain.base import LeanVersion, Toolchain
 
 
 def wanted_version(project_lean_dir: Path) -> str | None:

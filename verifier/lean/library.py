@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verifier.atomic_write import write_text_atomic
-from verifier.lean_data import Constant, ModuleReader
-from verifier.olean import Olean, OleanError, load_module
-from verifier.toolchain.base import Toolchain
-from verifier.toolchain.cache import cache_root
+from verifier.lean.expr import Constant, ModuleReader
+from verifier.lean.olean import Olean, OleanError, load_module
+from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.toolchain.cache import cache_root
 
 INDEX_VERSION = 1
 

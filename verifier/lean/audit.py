@@ -13,18 +13,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from verifier.build import BuildResult
-from verifier.lean_data import Constant, Expr
-from verifier.lean_library import Library, open_library
-from verifier.lean_pretty import Printer, canonical, has_loose, used_constants
-from verifier.olean import OleanError
-from verifier.project import BUILD_LIB
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import Limits, run_guarded
+from verifier.errors import UserError
+from verifier.lean.build.model import BuildResult
+from verifier.lean.expr import Constant, Expr, ModuleReader
+from verifier.lean.library import Library, open_library
+from verifier.lean.pretty import Printer, canonical, has_loose, used_constants
+from verifier.lean.olean import OleanError, load_module
+from verifier.lean.project import BUILD_LIB
+from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.process import Limits
+from verifier.serial import to_jsonable
+
+__all__ = ["COMPILER_TRUST", "STANDARD_AXIOMS", "AuditReport", "Hypothesis", "MissingTheorem", "TheoremAudit",
+           "audit_build", "audit_or_error", "audit_theorem", "native_cross_check", "parse_print_axioms",
+           "source_name", "statement_hash"]
 
 STANDARD_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
 COMPILER_TRUST = ("Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.trustCompiler")
@@ -49,6 +54,10 @@ class Hypothesis:
 
 @dataclass(frozen=True)
 class TheoremAudit:
+    """One theorem as the audit found it: its statement, what its proof rests on, and its status."""
+
+    JSON_PROPERTIES = ("status",)
+
     name: str
     module: str
     file: str
@@ -107,10 +116,7 @@ class AuditReport:
         return next((t for t in self.theorems if t.name == name), None)
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        for row, t in zip(data["theorems"], self.theorems, strict=True):
-            row["status"] = t.status
-        return data
+        return to_jsonable(self)
 
 
 def source_name(olean_name: str) -> str:
@@ -255,12 +261,10 @@ def native_cross_check(chain: Toolchain, lean_dir: Path, report: AuditReport,
         return report
     modules = sorted({t.module for t in report.theorems})
     text = "\n".join([*(f"import {m}" for m in modules), "", *(f"#print axioms {t.name}" for t in report.theorems)])
-    with tempfile.TemporaryDirectory(prefix="quantproof-axioms-") as scratch:
-        source = Path(scratch) / "PrintAxioms.lean"
-        source.write_text(text + "\n", encoding="utf-8")
-        run = run_guarded(chain.command([str(source)]), env=chain.env([lean_dir / BUILD_LIB]), cwd=Path(scratch),
-                          limits=limits or Limits.from_env())
-    found = parse_print_axioms(run.stdout + run.stderr)
+    run = chain.run_file(text + "\n", search_path=[lean_dir / BUILD_LIB], file_name="PrintAxioms.lean",
+                         limits=limits)
+    found = parse_print_axioms("\n".join(d.text for d in run.output.diagnostics)
+                               + "\n" + run.process.stdout + run.process.stderr)
     theorems, mismatches = [], []
     for t in report.theorems:
         native = found.get(t.name)
@@ -273,15 +277,34 @@ def native_cross_check(chain: Toolchain, lean_dir: Path, report: AuditReport,
             if ours_forbidden != theirs_forbidden:
                 mismatches.append(f"{t.name}: olean audit {sorted(ours_forbidden)} vs #print axioms "
                                   f"{sorted(theirs_forbidden)}")
-        theorems.append(TheoremAudit(**{**t.__dict__, "native_axioms": native}))
-    return AuditReport(report.lean_version, report.githash, report.pointer_bytes, tuple(theorems), report.missing,
-                       report.declared_axioms, report.limitation, True, tuple(mismatches))
+        theorems.append(replace(t, native_axioms=native))
+    return replace(report, theorems=tuple(theorems), cross_checked=True, cross_check_mismatches=tuple(mismatches))
+
+
+def compiled_modules(lib: Path) -> list[str]:
+    """Every module with an .olean under a build folder."""
+    return sorted(".".join(p.relative_to(lib).with_suffix("").parts) for p in lib.rglob("*.olean")) \
+        if lib.is_dir() else []
+
+
+def audit_theorem(chain: Toolchain, project_lib: Path, module_base: Path, name: str) -> TheoremAudit | None:
+    """The audit of theorem `name` compiled into the module at `module_base` (`X` of `X.olean`), which may
+    live outside the project (a candidate proof); its proof walks through the project's compiled
+    modules under `project_lib`. None if the module holds no such theorem."""
+    library = open_library(chain, project_lib, compiled_modules(project_lib))
+    reader = ModuleReader(load_module(module_base, chain.version.pointer_bytes))
+    found = None
+    for const in reader.constants():
+        library.project_constants[const.name] = (module_base.name, const)
+        if source_name(const.name) == name and const.kind == "theorem":
+            found = const
+    if found is None:
+        return None
+    return Auditor(library, Printer(library.lookup)).audit(found, module_base.name, "", 0)
 
 
 def audit_or_error(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditReport:
     try:
         return native_cross_check(chain, lean_dir, audit_build(chain, lean_dir, build))
     except OleanError as exc:
-        from verifier.errors import UserError
-
         raise UserError(f"cannot audit the compiled project: {exc}", hint="rebuild with `quantproof build`") from None

