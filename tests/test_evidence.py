@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, one_line_error, run_cli
+from tests.helpers import FIXTURES, REPO, one_line_error, run_cli
+from verifier.lean.toolchain import glue
+from verifier.requirements import spec
 
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -17,10 +19,18 @@ ARTIFACTS = REPO / "test-artifacts"
 @pytest.fixture(scope="module")
 def evidence(project_build, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("evidence") / "ev"
-    proc = run_cli("evidence", "--out", str(out), "--examples-scale", "0.5")
+    proc = run_cli("evidence", "--out", str(out), "--examples-scale", "0.5", "--sarif", str(out.parent / "ev.sarif"))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert "PASS: all 5 requirements proved, checked and unchanged" in proc.stdout
     return out
+
+
+def test_a_passing_run_writes_a_valid_empty_sarif_log(evidence):
+    from sarif_pydantic import Sarif
+
+    sarif = Sarif.model_validate_json((evidence.parent / "ev.sarif").read_text())
+    assert sarif.version == "2.1.0" and sarif.runs[0].tool.driver.name == "quantproof"
+    assert sarif.runs[0].results == []
 
 
 def test_three_files_with_a_versioned_schema(evidence):
@@ -36,6 +46,12 @@ def test_three_files_with_a_versioned_schema(evidence):
     assert data["configuration"]["toolchain"]["commit"].startswith("38f3c0c")
     assert all(m["caught"] for m in data["mutants"])
     assert data["trace"]["orphan_requirements"] == [] and data["trace"]["suspect_links"] == []
+    assert data["replay"]["passed"] and data["replay"]["checked"] > 300 and data["replay"]["failures"] == []
+    assert data["checks"]["constants"] and all(c["agreed"] for c in data["checks"]["constants"])
+    assert {c["name"] for c in data["checks"]["constants"]} == set(spec().constants)
+    assert data["audit"]["options"] == []
+    measured = data["configuration"]["toolchain"]["measured_sha256"]
+    assert measured["lean.js"] == glue.PATCHED_SHA256 and data["configuration"]["toolchain"]["library_files"] > 2000
     assert "# quantproof evidence: PASS" in (evidence / "summary.md").read_text()
 
 
@@ -84,14 +100,17 @@ def test_report_in_a_real_browser(evidence):
 
 
 # --- sabotage ---------------------------------------------------------------------------------------------
-# One copy of the built project carries three sabotages in three modules (rebuilt together, to keep CI
+# One copy of the built project carries every source sabotage, in four modules rebuilt together (to keep CI
 # short); each must be named as the culprit with its own reason. That one bad item alone flips the verdict
-# is shown on the judgement itself in test_each_problem_alone_flips_the_verdict.
+# is shown on the judgement itself (tests/test_judgement.py).
 
 PLAN_WITHIN_PROOF = """  intro t ht
   simp only [plan, List.mem_flatMap, List.mem_map] at ht
   obtain ⟨⟨r, rs⟩, hr, ⟨k, ks⟩, hk, ⟨c, cs⟩, hc, rfl⟩ := ht
   exact ⟨(mem_chunks hr).2, (mem_chunks hk).2, (mem_chunks hc).2⟩"""
+SEED_PROOF = """    rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq s qmin qmax))) ≤ xs.length * s := by
+  have := matmul_error_le_max hs hle xs ws hw hx
+  grind"""
 
 
 def _edit(lean: Path, module: str, old: str, new: str) -> None:
@@ -117,12 +136,20 @@ def sabotaged(project_build, tmp_path_factory) -> dict:
     _edit(lean, "Accum", "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat) :",
           "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat)\n"
           "    (hextra : ws.length = as.length) :")
+    # a definition changed under unchanged statements: the same value, written so a reviewer would not blink
+    _edit(lean, "Matmul", "  dequantize s (quantize s qmin qmax w)", "  (quantize s qmin qmax w : Rat) * s")
+    # a theorem proved from a declaration the kernel never checked (see fixtures/sabotage/Bogus.lean)
+    shutil.copy(FIXTURES / "sabotage" / "Bogus.lean", lean / "Quantproof" / "Bogus.lean")
+    _edit(lean, "Matmul", "public import Quantproof.Quant",
+          "public import Quantproof.Quant\npublic import Quantproof.Bogus")
+    _edit(lean, "Matmul", SEED_PROOF, SEED_PROOF.split(" := by")[0] + " :=\n  (Quantproof.bogus).elim")
     out = root / "ev"
+    sarif = root / "ev.sarif"
     proc = run_cli("evidence", "--project", str(lean), "--out", str(out), "--examples-scale", "0.3",
-                   "--no-differential")
+                   "--no-differential", "--sarif", str(sarif))
     assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
     assert proc.stdout.startswith("FAIL")
-    return json.loads((out / "evidence.json").read_text())
+    return {**json.loads((out / "evidence.json").read_text()), "sarif_path": str(sarif)}
 
 
 def _theorem_row(data: dict, name: str) -> dict:
@@ -142,13 +169,78 @@ def test_sabotage_axiom_is_named(sabotaged):
 
 
 def test_sabotage_statement_change_is_named(sabotaged):
-    assert "REQ-OVF: Quantproof.partial_sums_fit_int32 statement changed since review (suspect)" in \
+    assert "REQ-OVF: Quantproof.partial_sums_fit_int32 changed since review (suspect): the statement changed" in \
         sabotaged["verdict"]["failures"]
     row = _theorem_row(sabotaged, "Quantproof.partial_sums_fit_int32")
     assert row["status"] == "proved" and row["review"] == "changed"  # compiled and proved, yet not reported proved
     assert "REQ-OVF -> Quantproof.partial_sums_fit_int32" in sabotaged["trace"]["suspect_links"]
     assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-OVF", "REQ-PACK",
                                                                                         "REQ-TILE"))
+
+
+def test_sabotage_definition_drift_is_named(sabotaged):
+    """The statements of REQ-MM are unchanged, but a definition under them is not: suspect, naming it."""
+    failures = sabotaged["verdict"]["failures"]
+    assert ("REQ-MM: Quantproof.matmul_error_le changed since review (suspect): definition Quantproof.quantDeq "
+            "changed") in failures
+    row = _theorem_row(sabotaged, "Quantproof.matmul_error_le")
+    assert row["status"] == "proved" and row["review"] == "changed" and "Quantproof.quantDeq" in row["covers"]
+
+
+def test_sabotage_unchecked_declaration_is_caught_by_replay(sabotaged):
+    """`Quantproof.bogus : False` was added without the kernel; the audit alone calls the theorem proved."""
+    assert _theorem_row(sabotaged, "Quantproof.matmul_error_le_seed")["status"] == "proved"
+    failures = sabotaged["verdict"]["failures"]
+    assert any(f.startswith("REQ-MM: Quantproof.matmul_error_le_seed fails kernel replay: Quantproof.bogus: ")
+               for f in failures)
+    rejected = {f["name"]: f["message"] for f in sabotaged["replay"]["failures"]}
+    assert list(rejected) == ["Quantproof.bogus"] and "(kernel)" in rejected["Quantproof.bogus"]
+    assert sabotaged["replay"]["complete"] and sabotaged["replay"]["checked"] > 300
+
+
+def test_sabotage_weakening_option_is_named(sabotaged):
+    options = {(o["file"], o["name"]): o for o in sabotaged["audit"]["options"]}
+    option = options[("lean/Quantproof/Bogus.lean", "debug.skipKernelTC")]
+    assert option["verdict"] == "weakens" and option["scope"] == "the next command"
+    assert (f"lean/Quantproof/Bogus.lean:{option['line']}: set_option debug.skipKernelTC true (weakens: "
+            "declarations are not sent to the Lean kernel)") in sabotaged["verdict"]["failures"]
+
+
+def test_sabotage_sarif_reads_back_with_its_rules_and_locations(sabotaged):
+    from sarif_pydantic import Sarif
+
+    sarif = Sarif.model_validate_json(Path(sabotaged["sarif_path"]).read_text())
+    assert sarif.version == "2.1.0" and len(sarif.runs) == 1
+    run = sarif.runs[0]
+    _no_unknown_fields(sarif)
+    rules = {r.id for r in run.tool.driver.rules}
+    results = {(r.rule_id, r.message.text.split(":")[0]): r for r in run.results}
+    assert {r.rule_id for r in run.results} <= rules
+    for rule in ("REQ-TILE/theorem-not-proved", "REQ-PACK/theorem-not-proved", "REQ-OVF/suspect-link",
+                 "REQ-MM/suspect-link", "REQ-MM/replay-rejected", "replay-rejected", "option-weakens-checking"):
+        assert rule in rules, rule
+    plan = next(r for (rid, _), r in results.items() if rid == "REQ-TILE/theorem-not-proved")
+    where = plan.locations[0].physical_location
+    assert where.artifact_location.uri == "lean/Quantproof/Tile.lean" and where.region.start_line > 1
+    fingerprints = [r.partial_fingerprints["quantproofFinding/v1"] for r in run.results]
+    assert len(set(fingerprints)) == len(fingerprints)  # one alert per finding, stable across runs
+
+
+def _no_unknown_fields(model) -> None:
+    """sarif-pydantic keeps unknown keys as extras: a misspelt SARIF property would hide there."""
+    from pydantic import BaseModel
+
+    if isinstance(model, BaseModel):
+        extras = {k: v for k, v in (model.model_extra or {}).items() if k != "$schema"}
+        assert not extras, (type(model).__name__, extras)
+        for name in type(model).model_fields:
+            _no_unknown_fields(getattr(model, name))
+    elif isinstance(model, (list, tuple)):
+        for item in model:
+            _no_unknown_fields(item)
+    elif isinstance(model, dict):
+        for item in model.values():
+            _no_unknown_fields(item)
 
 
 def test_sabotage_kernel_bug(project_build, toolchain, tmp_path, monkeypatch):
@@ -178,3 +270,41 @@ def test_evidence_never_overwrites_a_foreign_folder(evidence, tmp_path):
     (other / "mine.txt").write_text("keep me")
     assert "not an evidence folder" in one_line_error(run_cli("report", "--from", str(evidence), "--out", str(other)))
     assert afile.read_text() == "keep me" and (other / "mine.txt").read_text() == "keep me"
+
+
+def test_constant_mismatch_fails_the_requirement_resting_on_it(project_build, toolchain, monkeypatch):
+    """requirements.toml and Lean disagree on claimed_max_k: the kernel says which value Lean has, and the
+    requirements whose theorems rest on Quantproof.claimedMaxK fail."""
+    from dataclasses import replace
+
+    from verifier.checks import runner
+    from verifier.evidence.collect import EvidenceOptions, collect
+    from verifier.requirements import spec
+
+    real = spec()
+    drifted = replace(real, constants={**real.constants,
+                                       "claimed_max_k": replace(real.constants["claimed_max_k"], value=4096)})
+    monkeypatch.setattr(runner, "spec", lambda: drifted)
+    doc = collect(toolchain, REPO / "lean", REPO, ["evidence"],
+                  EvidenceOptions(examples_scale=0.1, run_differential=False))
+    check = next(c for c in doc.checks.constants if c.name == "claimed_max_k")
+    assert not check.agreed and check.lean_value == "8192"
+    assert "REQ-OVF: constant claimed_max_k: Lean Quantproof.claimedMaxK = 8192, requirements.toml says 4096" in \
+        doc.verdict.failures
+    assert all(c.agreed for c in doc.checks.constants if c.name != "claimed_max_k")
+
+
+def test_damaged_evidence_documents_are_refused(evidence, tmp_path):
+    """A field removed deep inside, or a verdict edited to disagree with the results, is named."""
+    data = json.loads((evidence / "evidence.json").read_text())
+    del data["requirements"][1]["theorems"][0]["status"]
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "evidence.json").write_text(json.dumps(data))
+    line = one_line_error(run_cli("report", "--from", str(tmp_path / "deep")))
+    assert "damaged evidence document: requirements.1.theorems.0.status: Field required" in line
+    data = json.loads((evidence / "evidence.json").read_text())
+    data["replay"]["failures"] = [{"name": "Quantproof.x", "message": "(kernel) rejected"}]
+    (tmp_path / "edited").mkdir()
+    (tmp_path / "edited" / "evidence.json").write_text(json.dumps(data))
+    line = one_line_error(run_cli("report", "--from", str(tmp_path / "edited")))
+    assert "its verdict PASS does not follow from its own results (they give FAIL)" in line

@@ -7,28 +7,37 @@ from dataclasses import replace
 
 import pytest
 
-from verifier.checks.model import CheckReport, DifferentialCase, DifferentialResult, PropertyResult
+from verifier.checks.model import CheckReport, ConstantCheck, DifferentialCase, DifferentialResult, PropertyResult
 from verifier.evidence import assess
-from verifier.lean.audit import AuditReport, TheoremAudit
+from verifier.lean.audit import AuditReport, PinnedDefinition, TheoremAudit
 from verifier.lean.build.model import BuildResult, ModuleResult
+from verifier.lean.options import SourceOption
+from verifier.lean.replay import ReplayFailure, ReplayReport
 from verifier.requirements import Requirement
 from verifier.reviews import Review
 
 REQ = Requirement("REQ-X", "t", "x", ("T.a",), ("p",), ("d",))
-THEOREM = TheoremAudit("T.a", "T", "T.lean", 1, "s", "h", (), False, (), (), (), (), (), 1)
+THEOREM = TheoremAudit("T.a", "T", "T.lean", 1, "s", "h", (), False, (), (), (), (), (), 1,
+                       pinned=(PinnedDefinition("T.def", "d1"),), pinned_hash="ph", closure=("T.a", "T.def"))
 PROPERTY = PropertyResult("p", "REQ-X", "d", "s", 1, 10, 0, 0.5, "m", True)
 DIFF = DifferentialResult("d", "REQ-X", "T.f", "f", "s", (DifferentialCase("d:0", "REQ-X", "e", "1", True),))
-CHECKS = CheckReport((), (PROPERTY,), (DIFF,), ())
+CONSTANT = ConstantCheck("c", "T.def", 8192, "8192", True)
+CHECKS = CheckReport((), (PROPERTY,), (DIFF,), (), constants=(CONSTANT,))
 BUILD = BuildResult("p", "portable", "4.28.0", 1, ("T",), (ModuleResult("T", "T.lean", "built", True, (), (), 1.0),),
                     1.0)
-REVIEWS = {"T.a": Review("T.a", "h", "someone", "2026-11-28")}
+REVIEWS = {"T.a": Review("T.a", "ph", "someone", "2026-11-28", "h", {"T.def": "d1"})}
+REPLAY = ReplayReport(("T",), 3, (), True, 1.0)
 
 
-def _verdict(theorem=THEOREM, checks=CHECKS, reviews=REVIEWS, build=BUILD, declared_axioms=(),
-             **audit_extra) -> str:
+def _judge(theorem=THEOREM, checks=CHECKS, reviews=REVIEWS, build=BUILD, replay=REPLAY, declared_axioms=(),
+           **audit_extra):
     audit = AuditReport("4.28.0", "c", 4, (theorem,), (), declared_axioms, **audit_extra)
-    rows = (assess.assess_requirement(REQ, audit, checks, reviews),)
-    return assess.verdict(rows, build, checks, audit).status
+    rows = (assess.assess_requirement(REQ, audit, checks, reviews, replay),)
+    return assess.verdict(rows, build, checks, audit, replay)
+
+
+def _verdict(**change) -> str:
+    return _judge(**change).status
 
 
 def test_clean_results_pass():
@@ -49,7 +58,27 @@ def test_clean_results_pass():
     {"checks": replace(CHECKS, differential=(replace(DIFF, cases=()),))},
     {"checks": replace(CHECKS, lean_killed="memory limit")},
     {"declared_axioms": ("T.ax",)},
+    {"checks": replace(CHECKS, constants=())},
+    {"checks": replace(CHECKS, constants=(replace(CONSTANT, agreed=False, lean_value="4096"),))},
+    {"replay": replace(REPLAY, failures=(ReplayFailure("T.other", "(kernel) declaration type mismatch"),))},
+    {"replay": replace(REPLAY, complete=False)},
+    {"replay": replace(REPLAY, killed="memory limit")},
+    {"options": (SourceOption("T.lean", 3, "debug.skipKernelTC", "true", "the next command", "weakens", "x"),)},
+    {"options": (SourceOption("T.lean", 3, "some.new.option", "1", "the next command", "unknown", "x"),)},
     {"cross_check_mismatches": ("T.a: olean audit [] vs #print axioms [sorryAx]",)},
 ], ids=lambda c: next(iter(c)))
 def test_each_problem_alone_flips_the_verdict(change):
     assert _verdict(**change) == "FAIL"
+
+
+def test_failures_name_the_culprit():
+    """The requirement's problems say which definition changed, which constant disagrees, which declaration
+    the kernel rejected; a harmless option fails nothing."""
+    drifted = replace(THEOREM, pinned=(PinnedDefinition("T.def", "d2"),), pinned_hash="ph2")
+    assert "T.a changed since review (suspect): definition T.def changed" in _judge(theorem=drifted).failures[0]
+    mismatch = replace(CHECKS, constants=(replace(CONSTANT, agreed=False, lean_value="4096"),))
+    assert "REQ-X: constant c: Lean T.def = 4096, requirements.toml says 8192" in _judge(checks=mismatch).failures
+    rejected = replace(REPLAY, failures=(ReplayFailure("T.def", "(kernel) type mismatch"),))
+    assert "REQ-X: T.a fails kernel replay: T.def: (kernel) type mismatch" in _judge(replay=rejected).failures
+    harmless = SourceOption("T.lean", 3, "maxHeartbeats", "400000", "the next command", "harmless", "x")
+    assert _verdict(options=(harmless,)) == "PASS"

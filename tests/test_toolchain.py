@@ -156,3 +156,78 @@ def test_a_half_install_is_never_used(tmp_path, monkeypatch):
     assert chain is None and "not installed" in why
     (half / "manifest.json").write_text('{"install_id": "someone else"}')
     assert load_portable()[0] is None
+
+
+# --- the toolchain checked where it is used ---------------------------------------------------------------
+
+def _copy_install(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the installed portable Lean in a scratch cache: hard links, so it costs no space; a test
+    replaces a file (a new inode) before it changes it, so the real install is never touched."""
+    import shutil
+
+    cache = tmp_path / "cache"
+    copy = cache / "portable" / install_dir().name
+    shutil.copytree(install_dir(), copy, copy_function=os.link)
+    return cache, copy
+
+
+def _replace(path: Path, data: bytes) -> None:
+    path.unlink()
+    path.write_bytes(data)
+
+
+def _build_with(cache: Path, tmp_path: Path, *extra: str):
+    from tests.helpers import copy_fixture
+
+    root = copy_fixture("buildproj", tmp_path)
+    return run_cli("build", "--project", str(root), "Good", *extra, env={"QUANTPROOF_CACHE": str(cache)})
+
+
+def test_a_changed_lean_js_refuses_to_run(toolchain, tmp_path):
+    cache, copy = _copy_install(tmp_path)
+    lean_js = copy / "lean.js"
+    _replace(lean_js, lean_js.read_bytes() + b"\n// one comment line\n")
+    proc = _build_with(cache, tmp_path)
+    line = one_line_error(proc)
+    assert f"{lean_js}: changed since the portable Lean was installed" in line
+    assert "quantproof toolchain --install --force" in line and "building" not in proc.stderr
+
+
+def test_a_changed_or_added_core_library_file_is_named(toolchain, tmp_path):
+    cache, copy = _copy_install(tmp_path)
+    prelude = copy / "lib" / "Init" / "Prelude.olean"
+    data = prelude.read_bytes()
+    _replace(prelude, data[:-1] + bytes([data[-1] ^ 1]))
+    assert f"{prelude}: changed since the portable Lean was installed" in one_line_error(_build_with(cache, tmp_path))
+    extra = copy / "lib" / "Init" / "Extra.olean"
+    _replace(prelude, data)
+    extra.write_bytes(b"olean")
+    line = one_line_error(_build_with(cache, tmp_path / "again"))
+    assert f"{extra}: not part of the portable Lean as installed" in line
+
+
+def test_fresh_rehashes_what_an_unchanged_stamp_would_trust(toolchain, tmp_path):
+    """A same-size change whose stamp is then recorded as if checked passes the cheap check; `--fresh`
+    re-hashes every file and refuses it."""
+    from verifier.lean.toolchain.integrity import STAMPS, _stamp
+
+    cache, copy = _copy_install(tmp_path)
+    lean_js = copy / "lean.js"
+    original = lean_js.read_bytes()
+    _replace(lean_js, original[:-1] + bytes([original[-1] ^ 1]))
+    stamps = json.loads((copy / STAMPS).read_text())
+    stamps["lean.js"]["stamp"] = _stamp(lean_js)  # the stamp now vouches for the changed file
+    (copy / STAMPS).unlink()
+    (copy / STAMPS).write_text(json.dumps(stamps))
+    status = run_cli("toolchain", "--status", env={"QUANTPROOF_CACHE": str(cache)})
+    assert status.returncode == 0, status.stderr
+    line = one_line_error(run_cli("toolchain", "--status", "--fresh", env={"QUANTPROOF_CACHE": str(cache)}))
+    assert f"{lean_js}: changed since the portable Lean was installed" in line
+
+
+def test_the_build_trace_follows_the_measured_toolchain(toolchain):
+    """The build's toolchain identity is the digest of the files measured in this run."""
+    from verifier.lean.toolchain.integrity import digest_of
+
+    assert toolchain.extra_identity == (digest_of(toolchain.files),)
+    assert toolchain.files["lean.js"] == glue.PATCHED_SHA256 and len(toolchain.files) > 2000

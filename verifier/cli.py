@@ -18,6 +18,7 @@ from pathlib import Path
 from verifier import settings
 from verifier.errors import UserError
 from verifier.lean.process import Limits, kill_all_children
+from verifier.serial import to_jsonable
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -39,16 +40,20 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def cmd_toolchain(args: argparse.Namespace) -> int:
     from verifier.lean.toolchain import choose, install_portable
+    from verifier.lean.toolchain.native import pin_native
 
     if args.install:
-        if args.toolchain == "native":
-            raise UserError("quantproof does not install a native Lean", hint="install elan, or use --toolchain "
-                            "portable")
         start = time.monotonic()
-        install_portable(_say)
+        if args.toolchain == "native":  # quantproof installs no native Lean: it pins the one on PATH
+            native = choose(find_lean_dir(args.project), "native").toolchain
+            if native is None:
+                raise UserError("no native Lean to pin", hint="install elan, or use --toolchain portable")
+            _say(f"pinned the native Lean's files in {pin_native(native)}")
+        else:
+            install_portable(_say, force=args.force)
         _say(f"done in {time.monotonic() - start:.2f} s")
         return 0
-    choice = choose(find_lean_dir(args.project), args.toolchain)
+    choice = choose(find_lean_dir(args.project), args.toolchain, args.fresh)
     chain = choice.toolchain
     if args.json:
         print(json.dumps({"toolchain": chain.kind if chain else None,
@@ -76,7 +81,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from verifier.lean.toolchain import require
 
     lean_dir = find_lean_dir(args.project)
-    chain = require(lean_dir, args.toolchain)
+    chain = require(lean_dir, args.toolchain, args.fresh)
     if args.jobs < 1:
         raise UserError(f"-j {args.jobs}: the number of parallel Lean processes must be at least 1")
     options = BuildOptions(jobs=args.jobs, allow_sorry=args.allow_sorry, targets=tuple(args.targets),
@@ -111,7 +116,7 @@ def _built_project(args: argparse.Namespace, allow_incomplete: bool = False):
     from verifier.lean.toolchain import require
 
     lean_dir = find_lean_dir(args.project)
-    chain = require(lean_dir, args.toolchain)
+    chain = require(lean_dir, args.toolchain, args.fresh)
     result = build(lean_dir, chain, BuildOptions(jobs=2, limits=_limits(args)), _say)
     if result.status != "ok" and not (allow_incomplete and result.status == "incomplete"):
         raise UserError(f"lean/ does not build clean ({result.status}); run `quantproof build` for details")
@@ -131,25 +136,63 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # --- audit, evidence, report, review ----------------------------------------------------------------------
 
-def cmd_audit(args: argparse.Namespace) -> int:
-    from verifier.lean.audit import audit_or_error
+def _sarif_target(args: argparse.Namespace) -> Path | None:
+    """--sarif FILE, its folder checked before any work."""
+    from verifier.folders import writable_folder
 
+    if not getattr(args, "sarif", None):
+        return None
+    path = Path(args.sarif).absolute()
+    if path.is_dir():
+        raise UserError(f"--sarif {path}: is a folder; give a file name")
+    writable_folder(path.parent, "--sarif folder")
+    return path
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from verifier.evidence.assess import theorem_rows
+    from verifier.evidence.sarif import audit_findings, write_sarif
+    from verifier.lean.audit import audit_or_error
+    from verifier.lean.replay import replay_build
+    from verifier.requirements import spec
+    from verifier.reviews import load_reviews
+
+    sarif = _sarif_target(args)
     chain, lean_dir, built = _built_project(args, allow_incomplete=True)
     report = audit_or_error(chain, lean_dir, built)
+    replay = replay_build(chain, lean_dir, built, limits=_limits(args), reuse=not args.fresh) if args.replay else None
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        print(json.dumps({"audit": report.to_json(), "replay": to_jsonable(replay)}, indent=2))
     else:
-        for t in report.theorems:
-            extra = ", ".join(x for x in (
-                "sorry" if t.uses_sorry else "", *t.project_axioms, *t.compiler_trust) if x)
-            print(f"{t.status:<15} {t.name}" + (f"  [{extra}]" if extra else "")
-                  + (f"  axioms: {', '.join(t.standard_axioms)}" if t.standard_axioms else ""))
-        for m in report.missing:
-            print(f"{'not compiled':<15} {m.name}  ({m.reason})")
-        print(f"{sum(t.status == 'proved' for t in report.theorems)} of {len(report.theorems) + len(report.missing)} "
-              f"theorems proved; declared axioms: {', '.join(report.declared_axioms) or 'none'}")
-    bad = any(t.status != "proved" for t in report.theorems) or report.missing or report.declared_axioms
+        _print_audit(report, replay)
+    if sarif is not None:
+        reviews = load_reviews()
+        rows = {r.id: theorem_rows(r, report, reviews) for r in spec().requirements}
+        write_sarif(sarif, audit_findings(rows, report, replay, built), lean_dir.parent)
+        _say(f"wrote {sarif}")
+    bad = (any(t.status != "proved" for t in report.theorems) or report.missing or report.declared_axioms
+           or any(o.fails for o in report.options) or (replay is not None and not replay.passed))
     return 1 if bad else 0
+
+
+def _print_audit(report, replay) -> None:
+    for t in report.theorems:
+        extra = ", ".join(x for x in ("sorry" if t.uses_sorry else "", *t.project_axioms, *t.compiler_trust) if x)
+        print(f"{t.status:<15} {t.name}" + (f"  [{extra}]" if extra else "")
+              + (f"  axioms: {', '.join(t.standard_axioms)}" if t.standard_axioms else ""))
+    for m in report.missing:
+        print(f"{'not compiled':<15} {m.name}  ({m.reason})")
+    for o in report.options:
+        print(f"{'option ' + o.verdict:<15} {o.file}:{o.line}: set_option {o.name} {o.value} ({o.scope}; {o.why})")
+    print(f"{sum(t.status == 'proved' for t in report.theorems)} of {len(report.theorems) + len(report.missing)} "
+          f"theorems proved; declared axioms: {', '.join(report.declared_axioms) or 'none'}; "
+          f"options set: {len(report.options)}, failing {sum(o.fails for o in report.options)}")
+    if replay is not None:
+        print(f"kernel replay: {replay.checked} declarations of {len(replay.modules)} modules accepted, "
+              f"{len(replay.failures)} rejected, in {replay.elapsed_s:.1f} s"
+              + ("" if replay.passed else f" — FAILED: {replay.killed or replay.error or 'see above'}"))
+        for f in replay.failures:
+            print(f"{'replay rejected':<15} {f.name}: {f.message}")
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
@@ -158,8 +201,9 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     from verifier.lean.toolchain import require
 
     out = check_out_folder(Path(args.out))  # before minutes of work, not after
+    sarif = _sarif_target(args)
     lean_dir = find_lean_dir(args.project)
-    chain = require(lean_dir, args.toolchain)
+    chain = require(lean_dir, args.toolchain, args.fresh)
     options = EvidenceOptions(jobs=args.jobs, seed=args.seed, examples_scale=_examples_scale(args),
                               run_differential=not args.no_differential, reuse_lean_verdicts=not args.fresh,
                               level=args.level, limits=_limits(args))
@@ -167,6 +211,11 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     write_evidence(doc, out)
     print(doc.verdict.line)
     print(f"wrote {out / 'report.html'}, {out / 'evidence.json'}, {out / 'summary.md'}")
+    if sarif is not None:
+        from verifier.evidence.sarif import evidence_findings, write_sarif
+
+        write_sarif(sarif, evidence_findings(doc), lean_dir.parent)
+        print(f"wrote {sarif}")
     return 0 if doc.verdict.status == "PASS" else 1
 
 
@@ -184,30 +233,36 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     from verifier.lean.audit import audit_or_error
     from verifier.requirements import spec
-    from verifier.reviews import load_reviews, record, review_status, save_reviews
+    from verifier.reviews import load_reviews, meaning_of, record, review_changes, save_reviews
 
+    if not args.show and not args.by:
+        raise UserError("--by NAME is required to record a review")
     chain, lean_dir, built = _built_project(args)
     report = audit_or_error(chain, lean_dir, built)
     wanted = [t for r in spec().requirements for t in r.lean] if args.all or not args.theorems else args.theorems
-    hashes = {}
+    meanings = {}
     for name in wanted:
         t = report.theorem(name)
         if t is None:
             raise UserError(f"{name}: no such theorem in the compiled project")
         if t.status != "proved":
             raise UserError(f"{name} is {t.status}; only a proved statement can be reviewed")
-        hashes[name] = t.statement_hash
+        meanings[name] = meaning_of(t)
     reviews = load_reviews()
-    for name, digest in hashes.items():
-        before = review_status(name, digest, reviews)
-        if args.show or before != "reviewed":
-            print(f"{before:<10} {name}: {report.theorem(name).statement}")
+    for name, now in meanings.items():
+        changes = review_changes(reviews.get(name), now)
+        if args.show or changes:
+            print(f"{'reviewed' if not changes else 'suspect':<9} {name}: {report.theorem(name).statement}")
+            for why in changes:
+                print(f"{'':<9}   {why}")
+            if args.show:
+                covers = ", ".join(now.definitions) or "no project definition"
+                print(f"{'':<9}   hash {now.hash[:16]} covers the statement and {len(now.definitions)} "
+                      f"definitions: {covers}")
     if args.show:
         return 0
-    if not args.by:
-        raise UserError("--by NAME is required to record a review")
-    save_reviews(record(reviews, hashes, args.by))
-    print(f"recorded {len(hashes)} reviewed statements")
+    save_reviews(record(reviews, meanings, args.by))
+    print(f"recorded {len(meanings)} reviewed theorems")
     return 0
 
 
@@ -219,8 +274,6 @@ def _check_options(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Hypothesis and sampling seed")
     p.add_argument("--examples-scale", type=float, default=1.0, help="multiply every property's example count")
-    p.add_argument("--fresh", action="store_true", help="rerun Lean even when its verdicts could be reused "
-                   "(same cases, same compiled modules, same toolchain)")
 
 
 def _examples_scale(args: argparse.Namespace) -> float:
@@ -232,6 +285,8 @@ def _examples_scale(args: argparse.Namespace) -> float:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--project", metavar="DIR", help="the Lean package folder (default: ./lean)")
     p.add_argument("--toolchain", choices=["native", "portable"], help="force a toolchain (default: auto)")
+    p.add_argument("--fresh", action="store_true", help="re-hash every toolchain file instead of trusting unchanged "
+                   "stamps, and rerun Lean where a verdict could be reused (same inputs, same toolchain)")
 
 
 def _lean_limits(p: argparse.ArgumentParser) -> None:
@@ -247,7 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--status", action="store_true", help="which toolchain would be used, and why (default)")
-    group.add_argument("--install", action="store_true", help="provision the portable Lean into the cache")
+    group.add_argument("--install", action="store_true", help="provision the portable Lean into the cache; with "
+                       "--toolchain native, pin the native Lean's files")
+    p.add_argument("--force", action="store_true", help="with --install: reinstall even if installed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_toolchain)
 
@@ -273,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _lean_limits(p)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--replay", action="store_true", help="also re-check every compiled declaration through the "
+                   "kernel, in a fresh environment, from the .olean files alone")
+    p.add_argument("--sarif", metavar="FILE", help="write the failures as SARIF 2.1.0")
     p.set_defaults(handler=cmd_audit)
 
     p = sub.add_parser("evidence", help="the main job: build, audit, check, and write the evidence report")
@@ -284,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", default="A", choices=["A", "B", "C", "D"], help="software level claimed")
     p.add_argument("--no-differential", action="store_true", help="skip the Lean differential checks "
                    "(the verdict then fails)")
+    p.add_argument("--sarif", metavar="FILE", help="also write the failures as SARIF 2.1.0")
     p.set_defaults(handler=cmd_evidence)
 
     p = sub.add_parser("report", help="re-render a saved evidence folder without re-running anything")

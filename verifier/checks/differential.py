@@ -196,20 +196,28 @@ def families(seed: int, n: int = 24) -> list[Family]:
             + _tile_families(rng, n // 2))
 
 
-def run_differential(chain: Toolchain, lean_dir: Path, seed: int, n: int = 24, limits: Limits | None = None,
-                     reuse: bool = False) -> tuple[list[DifferentialResult], BatchResult]:
-    """Evaluate every case in one Lean process and pair each verdict with its NumPy value."""
-    fams = families(seed, n)
-    snippets = [Snippet(f"{f.name}:{i}", f"example : {prop} := by {tactic}")
-                for f in fams for i, (prop, _, tactic) in enumerate(f.cases)]
-    batch = run_batch(chain, lean_dir, IMPORTS, snippets, limits=limits, reuse=reuse)
+def snippets(fams: list[Family]) -> list[Snippet]:
+    """One `example` per case, keyed `family:index`."""
+    return [Snippet(f"{f.name}:{i}", f"example : {prop} := by {tactic}")
+            for f in fams for i, (prop, _, tactic) in enumerate(f.cases)]
+
+
+def results(fams: list[Family], batch: BatchResult) -> list[DifferentialResult]:
+    """Each case's Lean verdict beside NumPy's value."""
     verdicts = batch.by_key()
-    results = []
+    out = []
     for f in fams:
         cases = []
         for i, (prop, value, _) in enumerate(f.cases):
             verdict = verdicts[f"{f.name}:{i}"]
             cases.append(DifferentialCase(f"{f.name}:{i}", f.req, prop, value, verdict.ok, verdict.first_error()))
-        results.append(DifferentialResult(f.name, f.req, f.lean_definition, f.numpy_function, f.semantics,
-                                          tuple(cases)))
-    return results, batch
+        out.append(DifferentialResult(f.name, f.req, f.lean_definition, f.numpy_function, f.semantics, tuple(cases)))
+    return out
+
+
+def run_differential(chain: Toolchain, lean_dir: Path, seed: int, n: int = 24, limits: Limits | None = None,
+                     reuse: bool = False) -> tuple[list[DifferentialResult], BatchResult]:
+    """Evaluate every case in one Lean process and pair each verdict with its NumPy value."""
+    fams = families(seed, n)
+    batch = run_batch(chain, lean_dir, IMPORTS, snippets(fams), limits=limits, reuse=reuse)
+    return results(fams, batch), batch

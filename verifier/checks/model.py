@@ -70,6 +70,18 @@ class MutantResult:
 
 
 @dataclass(frozen=True)
+class ConstantCheck:
+    """One constant of requirements.toml against its Lean definition, as the kernel evaluated it."""
+
+    name: str
+    lean: str
+    expected: int
+    lean_value: str
+    agreed: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class ClaimResult:
     """One headline figure of the design documents, checked."""
 
@@ -123,6 +135,7 @@ class CheckReport:
     lean_header_errors: tuple[str, ...] = ()
     lean_reused: bool = False
     roofline: tuple[RooflineRow, ...] = ()
+    constants: tuple[ConstantCheck, ...] = ()
 
     @property
     def differential_cases(self) -> int:
@@ -136,7 +149,7 @@ class CheckReport:
     def passed(self) -> bool:
         return (all(p.passed for p in self.properties) and all(c.agreed for c in self.closed_forms)
                 and self.disagreements == 0 and self.differential_cases > 0 and self.lean_killed is None
-                and not self.lean_header_errors)
+                and not self.lean_header_errors and bool(self.constants) and all(c.agreed for c in self.constants))
 
     def to_json(self) -> dict:
         return to_jsonable(self)

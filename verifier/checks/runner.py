@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verifier.checks import claims, differential, properties
+from verifier.checks import claims, constants, differential, properties
 from verifier.checks.model import CheckReport, ClosedFormResult, RooflineRow
 from verifier.closed_forms import MATMUL_ERROR_BOUND, MAX_SAFE_K, max_safe_k, seed_bound_condition, worst_accumulator
+from verifier.lean.batch import run_batch
 from verifier.lean.process import Limits
 from verifier.lean.toolchain.base import Toolchain
 from verifier.planner import LLAMA_70B_LAYERS, plan_shape, roofline, tile_bytes, tile_count
@@ -46,14 +47,20 @@ def roofline_rows(batches: tuple[int, ...] = (1, 64, 2048)) -> list[RooflineRow]
 
 
 def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAULT_SEED, scale: float = 1.0,
-               cases: int = 24, limits: Limits | None = None, reuse: bool = False) -> CheckReport:
-    """Everything `quantproof check` reports; the Lean project must already be built. With `reuse`, the
-    Lean verdicts of an identical differential batch (same cases, same compiled modules) are reused."""
+               cases: int = 24, limits: Limits | None = None, reuse: bool = False,
+               with_differential: bool = True) -> CheckReport:
+    """Everything `quantproof check` reports; the Lean project must already be built. The constants are
+    always confirmed by the kernel, the differential families unless `with_differential` is off (the verdict
+    then fails). With `reuse`, the verdicts of an identical Lean batch (same cases, same compiled modules,
+    same toolchain) are reused."""
     props = properties.run_all(seed, scale)
-    diffs, batch = differential.run_differential(chain, lean_dir, seed, cases, limits, reuse)
-    return CheckReport(tuple(closed_forms()), tuple(props), tuple(diffs), tuple(claims.audit_claims()),
-                       batch.elapsed_s, batch.killed, tuple(h.first_line() for h in batch.header_errors), batch.reused,
-                       tuple(roofline_rows()))
+    fams = differential.families(seed, cases) if with_differential else []
+    batch = run_batch(chain, lean_dir, differential.IMPORTS, differential.snippets(fams) + constants.snippets(spec()),
+                      limits=limits, reuse=reuse)
+    return CheckReport(tuple(closed_forms()), tuple(props), tuple(differential.results(fams, batch)),
+                       tuple(claims.audit_claims()), batch.elapsed_s, batch.killed,
+                       tuple(h.first_line() for h in batch.header_errors), batch.reused, tuple(roofline_rows()),
+                       constants.results(spec(), batch))
 
 
 def format_report(report: CheckReport) -> str:
@@ -77,6 +84,10 @@ def format_report(report: CheckReport) -> str:
         for c in d.cases:
             if not c.agreed:
                 out.append(f"        disagree: {c.lean_expr[:120]} (NumPy: {c.numpy_value}) {c.lean_message[:100]}")
+    out.append("Constants (requirements.toml = Lean, by the kernel)")
+    for c in report.constants:
+        out.append(f"  {'PASS' if c.agreed else 'FAIL'}  {c.name:<18} {c.lean} = {c.lean_value}  "
+                   f"(requirements.toml: {c.expected})")
     out.append("Closed forms (sympy)")
     for c in report.closed_forms:
         out.append(f"  {'PASS' if c.agreed else 'FAIL'}  {c.req:<9} {c.name:<20} {c.value}  expected {c.expected}")

@@ -28,8 +28,9 @@ from verifier.evidence.records import (
 )
 from verifier.lean.audit import AuditReport
 from verifier.lean.build.model import BuildResult
+from verifier.lean.replay import ReplayReport
 from verifier.requirements import Requirement
-from verifier.reviews import Review, review_status
+from verifier.reviews import Review, meaning_of, review_changes, review_status
 
 _PROBLEM_OF_STATUS = {"sorry": "uses sorry", "extra-axiom": "rests on a project axiom",
                       "compiler-trust": "trusts the compiler (native_decide / ofReduceBool)"}
@@ -45,8 +46,10 @@ def theorem_rows(req: Requirement, audit: AuditReport, reviews: dict[str, Review
             why = missing[name].reason if name in missing else "not found in the compiled project"
             rows.append(TheoremRow(name, "missing", "unreviewed", reviewed_hash=reviewed, reason=why))
             continue
-        rows.append(TheoremRow(name, t.status, review_status(name, t.statement_hash, reviews), t.statement,
-                               t.statement_hash, reviewed, file=t.file, line=t.line))
+        review = review_status(name, t.pinned_hash, reviews)
+        changes = review_changes(reviews.get(name), meaning_of(t)) if review != "reviewed" else ()
+        rows.append(TheoremRow(name, t.status, review, t.statement, t.pinned_hash, reviewed, file=t.file,
+                               line=t.line, covers=tuple(p.name for p in t.pinned), changes=changes))
     return tuple(rows)
 
 
@@ -59,14 +62,29 @@ def _theorem_problems(rows: tuple[TheoremRow, ...]) -> list[str]:
             problems.append(f"{t.name} {_PROBLEM_OF_STATUS.get(t.status, t.status)}")
         elif t.review != "reviewed":
             why = "changed since review" if t.review == "changed" else "never reviewed"
-            problems.append(f"{t.name} statement {why} (suspect)")
+            problems.append(f"{t.name} {why} (suspect): {'; '.join(t.changes)}")
     return problems
 
 
-def assess_requirement(req: Requirement, audit: AuditReport, checks: CheckReport,
-                       reviews: dict[str, Review]) -> RequirementAssessment:
+def _replay_problems(req: Requirement, audit: AuditReport, replay: ReplayReport) -> list[str]:
+    """A requirement theorem whose proof reaches a declaration the kernel rejected on replay fails."""
+    rejected = {f.name: f.message for f in replay.failures}
+    problems = []
+    for name in req.lean:
+        t = audit.theorem(name)
+        bad = sorted(n for n in (t.closure if t else ()) if n in rejected)
+        if bad:
+            problems.append(f"{name} fails kernel replay: {bad[0]}: {rejected[bad[0]]}")
+    return problems
+
+
+def assess_requirement(req: Requirement, audit: AuditReport, checks: CheckReport, reviews: dict[str, Review],
+                       replay: ReplayReport) -> RequirementAssessment:
     theorems = theorem_rows(req, audit, reviews)
-    problems = _theorem_problems(theorems)
+    problems = _theorem_problems(theorems) + _replay_problems(req, audit, replay)
+    covered = {name for t in theorems for name in t.covers}
+    problems += [f"constant {c.name}: Lean {c.lean} = {c.lean_value}, requirements.toml says {c.expected}"
+                 for c in checks.constants if not c.agreed and c.lean in covered]
     props = {p.name: p for p in checks.properties}
     prop_links = []
     for name in req.python:
@@ -93,8 +111,15 @@ def assess_requirement(req: Requirement, audit: AuditReport, checks: CheckReport
                                  tuple(problems), PASS if not problems else FAIL)
 
 
+def _replay_failures(replay: ReplayReport) -> list[str]:
+    failures = [f"kernel replay rejects {f.name}: {f.message}" for f in replay.failures]
+    if replay.killed or replay.error or not replay.complete or not replay.checked:
+        failures.append(f"kernel replay did not complete: {replay.killed or replay.error or 'no result'}")
+    return failures
+
+
 def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult, checks: CheckReport,
-            audit: AuditReport) -> Verdict:
+            audit: AuditReport, replay: ReplayReport) -> Verdict:
     failures = []
     if build.status != "ok":
         bad = [f"{m.module} {m.status}" for m in build.modules if m.status not in ("built", "up-to-date")]
@@ -111,6 +136,15 @@ def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult,
         failures.append(f"differential Lean run failed: {checks.lean_killed or checks.lean_header_errors[0]}")
     if not checks.differential:
         failures.append("differential checks were not run")
+    if not checks.constants:
+        failures.append("the constants of requirements.toml were not checked by the Lean kernel")
+    used = {name for r in requirements for t in r.theorems for name in t.covers}
+    failures += [f"constant {c.name}: Lean {c.lean} = {c.lean_value}, requirements.toml says {c.expected} "
+                 "(no requirement theorem rests on it)"
+                 for c in checks.constants if not c.agreed and c.lean not in used]
+    failures += [f"{o.file}:{o.line}: set_option {o.name} {o.value} ({o.verdict}: {o.why})"
+                 for o in audit.options if o.fails]
+    failures += _replay_failures(replay)
     passed = sum(r.status == PASS for r in requirements)
     status = PASS if not failures else FAIL
     line = (f"PASS: all {len(requirements)} requirements proved, checked and unchanged" if status == PASS

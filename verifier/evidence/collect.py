@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +26,7 @@ from verifier.evidence.records import SCHEMA, SCHEMA_VERSION, EvidenceDocument, 
 from verifier.lean.audit import COMPILER_TRUST, STANDARD_AXIOMS, AuditReport, audit_or_error
 from verifier.lean.build import BuildOptions, BuildResult, build
 from verifier.lean.process import Limits
+from verifier.lean.replay import replay_build
 from verifier.lean.toolchain.base import Toolchain
 from verifier.requirements import load_spec
 from verifier.reviews import load_reviews
@@ -71,16 +73,23 @@ def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], optio
     built: BuildResult = _timed(timings, "build", say, lambda: build(
         lean_dir, chain, BuildOptions(jobs=options.jobs, limits=options.limits), say))
     audit = _timed(timings, "audit", say, lambda: audit_or_error(chain, lean_dir, built))
-    if options.run_differential and built.status == "ok":
-        checks = _timed(timings, "checks", say, lambda: run_checks(
-            chain, lean_dir, seed=options.seed, scale=options.examples_scale, cases=options.differential_cases,
-            limits=options.limits, reuse=options.reuse_lean_verdicts))
-    else:
-        checks = _timed(timings, "checks", say, lambda: _checks_without_lean(options))
-    mutants = tuple(_timed(timings, "mutants", say, lambda: run_mutants(options.seed)))
+    with ThreadPoolExecutor(max_workers=1) as background:  # the replay's Lean runs beside the checks' Lean
+        replaying = background.submit(_timed, timings, "replay", lambda _: None, lambda: replay_build(
+            chain, lean_dir, built, limits=options.limits, reuse=options.reuse_lean_verdicts))
+        if built.status == "ok":
+            checks = _timed(timings, "checks", say, lambda: run_checks(
+                chain, lean_dir, seed=options.seed, scale=options.examples_scale, cases=options.differential_cases,
+                limits=options.limits, reuse=options.reuse_lean_verdicts,
+                with_differential=options.run_differential))
+        else:
+            checks = _timed(timings, "checks", say, lambda: _checks_without_lean(options))
+        mutants = tuple(_timed(timings, "mutants", say, lambda: run_mutants(options.seed)))
+        say("kernel replay ...")
+        replay = replaying.result()
     reviews = load_reviews()
-    requirements = tuple(assess.assess_requirement(r, audit, checks, reviews) for r in load_spec().requirements)
-    verdict = assess.verdict(requirements, built, checks, audit)
+    requirements = tuple(assess.assess_requirement(r, audit, checks, reviews, replay)
+                         for r in load_spec().requirements)
+    verdict = assess.verdict(requirements, built, checks, audit, replay)
     trace = assess.trace(requirements, audit)
     config = configuration(repo, chain, argv)
     timings["total"] = round(time.monotonic() - start, 3)
@@ -97,6 +106,7 @@ def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], optio
         audit=audit,
         assumptions=assess.assumptions_register(audit, requirements),
         checks=checks,
+        replay=replay,
         mutants=mutants,
         trace=trace,
         tool_qualification=content().tools,

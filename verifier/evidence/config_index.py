@@ -12,6 +12,7 @@ from pathlib import Path
 
 from verifier.evidence.records import Configuration, InputFile, ToolchainIdentity
 from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.toolchain.integrity import digest_of
 
 INPUT_GLOBS = ("lean/**/*.lean", "lean/lakefile.toml", "lean/lean-toolchain", "verifier/spec/*.toml",
                "verifier/**/*.py", "verifier/**/*.toml", "verifier/**/*.j2", "prover/**/*.py", "pyproject.toml",
@@ -41,14 +42,22 @@ def input_files(repo: Path) -> tuple[InputFile, ...]:
 
 
 def toolchain_identity(chain: Toolchain) -> ToolchainIdentity:
+    """The toolchain as measured in this run: its programs' and its library's hashes, not the pinned ones."""
     manifest = {}
     if chain.root is not None and (chain.root / "manifest.json").is_file():
         manifest = json.loads((chain.root / "manifest.json").read_text())
     fixes = manifest.get("glue_fixes")
+    library = {name: digest for name, digest in chain.files.items() if _in_library(chain, name)}
+    programs = {name: digest for name, digest in chain.files.items() if name not in library}
     return ToolchainIdentity(chain.kind, chain.version.version, chain.version.target, chain.version.commit,
                              chain.version.pointer_bytes, chain.reason, manifest.get("node_version"),
-                             manifest.get("npm_integrity"), manifest.get("artefact_sha256"),
-                             manifest.get("lean_js_sha256"), tuple(fixes) if fixes is not None else None)
+                             manifest.get("npm_integrity"), tuple(fixes) if fixes is not None else None,
+                             programs, digest_of(library), len(library))
+
+
+def _in_library(chain: Toolchain, name: str) -> bool:
+    root = chain.root or Path("/")
+    return (root / name).is_relative_to(chain.core_lib)
 
 
 def configuration(repo: Path, chain: Toolchain, argv: list[str]) -> Configuration:

@@ -12,6 +12,7 @@ from verifier.checks.model import CheckReport, MutantResult
 from verifier.evidence.content import ToolRow
 from verifier.lean.audit import AuditReport
 from verifier.lean.build.model import BuildResult
+from verifier.lean.replay import ReplayReport
 
 SCHEMA = "quantproof-evidence"
 SCHEMA_VERSION = 1
@@ -31,6 +32,8 @@ class TheoremRow:
     reason: str = ""
     file: str = ""
     line: int = 0
+    covers: tuple[str, ...] = ()  # the project definitions the pinned hash covers
+    changes: tuple[str, ...] = ()  # what differs from the review, when it is not reviewed
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,10 @@ class ToolchainIdentity:
     reason: str
     node_version: str | None = None
     npm_integrity: str | None = None
-    artefact_sha256: dict[str, str] | None = None
-    patched_lean_js_sha256: str | None = None
     glue_fixes: tuple[str, ...] | None = None
+    measured_sha256: dict[str, str] | None = None  # the programs, hashed in this run
+    library_sha256: str = ""  # digest of the core library's files as measured in this run
+    library_files: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,7 @@ class EvidenceDocument:
     audit: AuditReport
     assumptions: tuple[AssumptionItem, ...]
     checks: CheckReport
+    replay: ReplayReport
     mutants: tuple[MutantResult, ...]
     trace: TraceReport
     tool_qualification: tuple[ToolRow, ...]

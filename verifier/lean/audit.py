@@ -20,16 +20,30 @@ from verifier.errors import UserError
 from verifier.lean.build.model import BuildResult
 from verifier.lean.expr import Constant, Expr, ModuleReader
 from verifier.lean.library import Library, open_library
-from verifier.lean.pretty import Printer, canonical, has_loose, used_constants
 from verifier.lean.olean import OleanError, load_module
-from verifier.lean.project import BUILD_LIB
-from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.pretty import Printer, canonical, has_loose, used_constants
 from verifier.lean.process import Limits
+from verifier.lean.options import SourceOption, scan_options
+from verifier.lean.project import BUILD_LIB, load_project, resolve
+from verifier.lean.toolchain.base import Toolchain
 from verifier.serial import to_jsonable
 
-__all__ = ["COMPILER_TRUST", "STANDARD_AXIOMS", "AuditReport", "Hypothesis", "MissingTheorem", "TheoremAudit",
-           "audit_build", "audit_or_error", "audit_theorem", "native_cross_check", "parse_print_axioms",
-           "source_name", "statement_hash"]
+__all__ = [
+    "COMPILER_TRUST",
+    "STANDARD_AXIOMS",
+    "AuditReport",
+    "Hypothesis",
+    "MissingTheorem",
+    "PinnedDefinition",
+    "TheoremAudit",
+    "audit_build",
+    "audit_or_error",
+    "audit_theorem",
+    "native_cross_check",
+    "parse_print_axioms",
+    "source_name",
+    "statement_hash",
+]
 
 STANDARD_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
 COMPILER_TRUST = ("Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.trustCompiler")
@@ -50,6 +64,14 @@ class Hypothesis:
     name: str
     statement: str
     role: str  # variable | instance | hypothesis
+
+
+@dataclass(frozen=True)
+class PinnedDefinition:
+    """A project definition a statement depends on (transitively), with the hash of its meaning."""
+
+    name: str
+    hash: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,9 @@ class TheoremAudit:
     closure_size: int
     uses_project: tuple[str, ...] = ()
     native_axioms: tuple[str, ...] | None = None
+    pinned: tuple[PinnedDefinition, ...] = ()
+    pinned_hash: str = ""
+    closure: tuple[str, ...] = ()  # every project constant the proof reaches (names as compiled)
 
     @property
     def kernel_clean(self) -> bool:
@@ -111,6 +136,7 @@ class AuditReport:
     limitation: str = LIMITATION
     cross_checked: bool = False
     cross_check_mismatches: tuple[str, ...] = field(default_factory=tuple)
+    options: tuple[SourceOption, ...] = ()
 
     def theorem(self, name: str) -> TheoremAudit | None:
         return next((t for t in self.theorems if t.name == name), None)
@@ -132,6 +158,28 @@ def _is_auxiliary(name: str) -> bool:
 def statement_hash(const: Constant) -> str:
     text = f"{' '.join(const.level_params)}|{canonical(const.type)}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def meaning(const: Constant) -> tuple[str, list[Expr]]:
+    """What a constant contributes to the meaning of a statement that mentions it, as text, and the terms
+    that text depends on: a definition's body with its type; a theorem's, constructor's or recursor's
+    type only (proofs are irrelevant, generated constants follow their type); an inductive type's
+    constructors by name (their types are pinned in turn)."""
+    terms = [const.type]
+    if const.kind in ("def", "opaque") and const.value is not None:
+        terms.append(const.value)
+    text = "|".join([const.kind, " ".join(const.level_params), *(canonical(term) for term in terms),
+                     " ".join(const.ctors)])
+    return text, terms
+
+
+def pinned_hash(statement: str, pinned: tuple[PinnedDefinition, ...]) -> str:
+    """One hash over a statement and every project definition it rests on."""
+    return _sha("\n".join([statement, *(f"{p.name}={p.hash}" for p in pinned)]))
 
 
 class Auditor:
@@ -166,6 +214,23 @@ class Auditor:
                 boundary.add(name)
         return inside, boundary
 
+    def pinned(self, const: Constant) -> tuple[PinnedDefinition, ...]:
+        """Every project constant the statement depends on, through the definitions' own types and bodies,
+        stopping at the core library; each with the hash of its meaning."""
+        found: dict[str, str] = {}
+        todo = sorted(used_constants(const.type))
+        while todo:
+            name = todo.pop()
+            if name in found or not self.library.is_project(name):
+                continue
+            dep = self.library.project_constants[name][1]
+            text, terms = meaning(dep)
+            found[name] = _sha(text)
+            for term in terms:
+                todo.extend(used_constants(term))
+            todo.extend(dep.ctors)
+        return tuple(sorted((PinnedDefinition(source_name(n), h) for n, h in found.items()), key=lambda p: p.name))
+
     def hypotheses(self, type_: Expr) -> tuple[Hypothesis, ...]:
         out, ctx, cur = [], [], type_
         while cur.kind == "forall":
@@ -192,9 +257,11 @@ class Auditor:
         inside, boundary = self.closure(const)
         declared = {n for n in inside if self.library.project_constants[n][1].kind == "axiom"}
         reached = inside | boundary
+        stated = statement_hash(const)
+        pinned = self.pinned(const)
         return TheoremAudit(
             name=source_name(const.name), module=module, file=file, line=line,
-            statement=self.printer.statement(const.type), statement_hash=statement_hash(const),
+            statement=self.printer.statement(const.type), statement_hash=stated,
             hypotheses=self.hypotheses(const.type),
             uses_sorry=SORRY in reached,
             project_axioms=tuple(sorted(source_name(n) for n in declared)),
@@ -205,6 +272,7 @@ class Auditor:
             closure_size=len(inside),
             uses_project=tuple(sorted({source_name(n) for n in self.uses(const)
                                        if self.library.is_project(n) and n != const.name})),
+            pinned=pinned, pinned_hash=pinned_hash(stated, pinned), closure=tuple(sorted(inside)),
         )
 
 
@@ -235,7 +303,15 @@ def audit_build(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditRe
     any_module = next(iter(library.project_modules.values()), None)
     header = any_module.o.header if any_module else None
     return AuditReport(header.lean_version if header else "", header.githash if header else "",
-                       header.pointer_size if header else 0, tuple(theorems), tuple(missing), tuple(declared))
+                       header.pointer_size if header else 0, tuple(theorems), tuple(missing), tuple(declared),
+                       options=_options(chain, lean_dir, build))
+
+
+def _options(chain: Toolchain, lean_dir: Path, build: BuildResult) -> tuple[SourceOption, ...]:
+    """The options set in the built modules' sources and in the lakefile."""
+    project = load_project(lean_dir)
+    resolve(project, list(build.targets), chain.has_core_module)
+    return scan_options(project)
 
 
 # --- native cross-check -----------------------------------------------------------------------------------

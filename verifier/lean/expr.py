@@ -49,6 +49,7 @@ class Constant:
     value: Expr | None
     is_unsafe: bool = False
     extra: tuple[Expr, ...] = ()  # recursor rule right-hand sides
+    ctors: tuple[str, ...] = ()  # an inductive type's constructors
 
 
 class ModuleReader:
@@ -193,7 +194,7 @@ class ModuleReader:
         name = self.name(cval.fields[0])
         params = tuple(self.name(p) for p in self.list(cval.fields[1]))
         type_ = self.expr(cval.fields[2])
-        value, unsafe, extra = None, False, ()
+        value, unsafe, extra, ctors = None, False, (), ()
         if kind in ("def", "theorem", "opaque"):
             value = self.expr(val.fields[1])
         if kind in ("axiom", "opaque") and val.scalars:
@@ -201,7 +202,9 @@ class ModuleReader:
         if kind == "recursor":
             rules = [self.ctor(r) for r in self.list(val.fields[6])]
             extra = tuple(self.expr(r.fields[2]) for r in rules)
-        return Constant(name, kind, params, type_, value, unsafe, extra)
+        if kind == "inductive":  # InductiveVal: toConstantVal, numParams, numIndices, all, ctors, numNested, ...
+            ctors = tuple(self.name(c) for c in self.list(val.fields[4]))
+        return Constant(name, kind, params, type_, value, unsafe, extra, ctors)
 
     @cached_property
     def root(self) -> Ctor:

@@ -68,6 +68,7 @@ class Toolchain:
     root: Path | None = None
     reason: str = ""
     extra_identity: tuple[str, ...] = field(default_factory=tuple)
+    files: dict[str, str] = field(default_factory=dict, compare=False)  # sha256 measured in this run
 
     @property
     def identity(self) -> str:

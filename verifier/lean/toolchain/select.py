@@ -24,7 +24,7 @@ class Choice:
     requested: str | None
 
 
-def choose(project_lean_dir: Path, requested: str | None = None) -> Choice:
+def choose(project_lean_dir: Path, requested: str | None = None, fresh: bool = False) -> Choice:
     """Native when asked or when a matching `lake` is on PATH; else the installed portable Lean."""
     requested = requested or settings.read(TOOLCHAIN_ENV) or None  # type: ignore[assignment]
     if requested is not None and requested not in KINDS:
@@ -33,7 +33,7 @@ def choose(project_lean_dir: Path, requested: str | None = None) -> Choice:
     chosen: Toolchain | None = None
     order = [requested] if requested else list(KINDS)
     for kind in order:
-        chain, why = find_native(project_lean_dir) if kind == "native" else load_portable()
+        chain, why = find_native(project_lean_dir, fresh) if kind == "native" else load_portable(fresh)
         reasons[kind] = why
         if chain is not None:
             chosen = chain
@@ -41,9 +41,10 @@ def choose(project_lean_dir: Path, requested: str | None = None) -> Choice:
     return Choice(chosen, reasons, requested)
 
 
-def require(project_lean_dir: Path, requested: str | None = None) -> Toolchain:
-    """The toolchain to use, or a one-line error that says how to get one."""
-    choice = choose(project_lean_dir, requested)
+def require(project_lean_dir: Path, requested: str | None = None, fresh: bool = False) -> Toolchain:
+    """The toolchain to use, its files checked (`fresh`: all re-hashed), or a one-line error saying how to
+    get one."""
+    choice = choose(project_lean_dir, requested, fresh)
     if choice.toolchain is None:
         why = "; ".join(f"{k}: {v}" for k, v in choice.reasons.items())
         raise UserError(f"no usable Lean toolchain ({why})")
