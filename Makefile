@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 QP     := $(BIN)/quantproof
 OUT    ?= evidence
+EVIDENCE_ARGS ?=
 
 .PHONY: setup evidence test lint bench clean browser
 
@@ -28,7 +29,7 @@ browser:
 	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
 
 evidence: setup
-	$(QP) evidence --out $(OUT)
+	$(QP) evidence --out $(OUT) $(EVIDENCE_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -138,11 +138,21 @@ def sabotaged(project_build, tmp_path_factory) -> dict:
           "    (hextra : ws.length = as.length) :")
     # a definition changed under unchanged statements: the same value, written so a reviewer would not blink
     _edit(lean, "Matmul", "  dequantize s (quantize s qmin qmax w)", "  (quantize s qmin qmax w : Rat) * s")
-    # a theorem proved from a declaration the kernel never checked (see fixtures/sabotage/Bogus.lean)
+    # a requirement theorem proved from a declaration the kernel never checked (fixtures/sabotage/Bogus.lean):
+    # it moves to a module of its own, since importing Lean beside Matmul's proofs exceeds the memory limit
+    matmul = lean / "Quantproof" / "Matmul.lean"
+    text = matmul.read_text()
+    seed = text[text.index("/-- REQ-MM: the design's `≤ K × scale`, under"):
+                text.index("/-- REQ-MM: the design's `≤ K × scale` is false")]
+    matmul.write_text(text.replace(seed, ""))
     shutil.copy(FIXTURES / "sabotage" / "Bogus.lean", lean / "Quantproof" / "Bogus.lean")
-    _edit(lean, "Matmul", "public import Quantproof.Quant",
-          "public import Quantproof.Quant\npublic import Quantproof.Bogus")
-    _edit(lean, "Matmul", SEED_PROOF, SEED_PROOF.split(" := by")[0] + " :=\n  (Quantproof.bogus).elim")
+    cheat = seed.replace(SEED_PROOF, SEED_PROOF.split(" := by")[0] + " :=\n  (Quantproof.bogus).elim")
+    (lean / "Quantproof" / "Seed.lean").write_text(
+        "module\n\npublic import Quantproof.Matmul\npublic import Quantproof.Bogus\n\n/-! REQ-MM, sabotaged. -/\n\n"
+        f"namespace Quantproof\n\n{cheat}end Quantproof\n")
+    root_module = lean / "Quantproof.lean"
+    root_module.write_text(root_module.read_text().replace(
+        "public import Quantproof.Tile", "public import Quantproof.Tile\npublic import Quantproof.Seed"))
     out = root / "ev"
     sarif = root / "ev.sarif"
     proc = run_cli("evidence", "--project", str(lean), "--out", str(out), "--examples-scale", "0.3",
@@ -181,8 +191,9 @@ def test_sabotage_statement_change_is_named(sabotaged):
 def test_sabotage_definition_drift_is_named(sabotaged):
     """The statements of REQ-MM are unchanged, but a definition under them is not: suspect, naming it."""
     failures = sabotaged["verdict"]["failures"]
-    assert ("REQ-MM: Quantproof.matmul_error_le changed since review (suspect): definition Quantproof.quantDeq "
-            "changed") in failures
+    drift = [f for f in failures if f.startswith("REQ-MM: Quantproof.matmul_error_le changed since review (suspect)")]
+    assert len(drift) == 1 and "definition Quantproof.quantDeq changed" in drift[0]
+    assert "the statement changed" not in drift[0]
     row = _theorem_row(sabotaged, "Quantproof.matmul_error_le")
     assert row["status"] == "proved" and row["review"] == "changed" and "Quantproof.quantDeq" in row["covers"]
 
@@ -194,7 +205,8 @@ def test_sabotage_unchecked_declaration_is_caught_by_replay(sabotaged):
     assert any(f.startswith("REQ-MM: Quantproof.matmul_error_le_seed fails kernel replay: Quantproof.bogus: ")
                for f in failures)
     rejected = {f["name"]: f["message"] for f in sabotaged["replay"]["failures"]}
-    assert list(rejected) == ["Quantproof.bogus"] and "(kernel)" in rejected["Quantproof.bogus"]
+    assert "(kernel) declaration type mismatch" in rejected["Quantproof.bogus"]
+    assert set(rejected) == {"Quantproof.bogus", "Quantproof.matmul_error_le_seed"}  # and what rests on it
     assert sabotaged["replay"]["complete"] and sabotaged["replay"]["checked"] > 300
 
 

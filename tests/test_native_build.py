@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from tests.helpers import copy_fixture, run_cli
+from tests.helpers import copy_fixture, one_line_error, run_cli
 from verifier.lean.build.lake import parse_lake_log
 
 LAKE_LOG = """\
@@ -99,3 +99,23 @@ def test_native_with_wrong_version_is_not_used(tmp_path):
     proc = run_cli("toolchain", "--status", "--project", str(root), "--toolchain", "native", env=env)
     assert proc.returncode == 1
     assert "native Lean 4.20.0 on PATH, but lean/lean-toolchain wants 4.28.0" in proc.stdout
+
+
+def test_native_toolchain_is_pinned_and_checked(tmp_path):
+    """The first use pins the hashes of `lean`, `lake` and their library; a changed file then refuses to
+    run, naming it, until it is pinned again on purpose."""
+    root = copy_fixture("buildproj", tmp_path)
+    env = {**_fake_tools(tmp_path, "4.28.0"), "QUANTPROOF_CACHE": str(tmp_path / "cache")}
+    (tmp_path / "lib" / "lean" / "Init.olean").write_bytes(b"olean v1")
+    first = run_cli("toolchain", "--status", "--project", str(root), env=env)
+    assert "toolchain: native" in first.stdout, first.stdout + first.stderr
+    assert list((tmp_path / "cache" / "native").rglob("manifest.json"))
+    (tmp_path / "lib" / "lean" / "Init.olean").write_bytes(b"olean v2")
+    line = one_line_error(run_cli("build", "--project", str(root), env=env))
+    assert f"{tmp_path / 'lib' / 'lean' / 'Init.olean'}: changed since the native Lean was pinned" in line
+    assert "quantproof toolchain --install --toolchain native" in line
+    lake = tmp_path / "bin" / "lake"
+    lake.write_text(lake.read_text() + "# edited\n")
+    pinned = run_cli("toolchain", "--install", "--toolchain", "native", "--project", str(root), env=env)
+    assert pinned.returncode == 0 and "pinned the native Lean's files" in pinned.stderr, pinned.stderr
+    assert run_cli("toolchain", "--status", "--project", str(root), env=env).returncode == 0

@@ -40,14 +40,14 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def cmd_toolchain(args: argparse.Namespace) -> int:
     from verifier.lean.toolchain import choose, install_portable
-    from verifier.lean.toolchain.native import pin_native
+    from verifier.lean.toolchain.native import find_native, pin_native
 
     if args.install:
         start = time.monotonic()
         if args.toolchain == "native":  # quantproof installs no native Lean: it pins the one on PATH
-            native = choose(find_lean_dir(args.project), "native").toolchain
+            native, why = find_native(find_lean_dir(args.project), check=False)
             if native is None:
-                raise UserError("no native Lean to pin", hint="install elan, or use --toolchain portable")
+                raise UserError(f"no native Lean to pin: {why}", hint="install elan, or use --toolchain portable")
             _say(f"pinned the native Lean's files in {pin_native(native)}")
         else:
             install_portable(_say, force=args.force)

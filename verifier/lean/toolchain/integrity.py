@@ -86,12 +86,13 @@ def measure(root: Path, names: Iterable[str], stamp_file: Path | None, fresh: bo
 
 
 def verify(root: Path, expected: dict[str, str], checked_folders: Iterable[str], stamp_file: Path | None, *,
-           what: str, hint: str, fresh: bool = False) -> Measured:
-    """Measure the files and compare them with `expected`; a difference is a one-line error naming the file."""
+           what: str, hint: str, fresh: bool = False, recorded: str = "installed") -> Measured:
+    """Measure the files and compare them with `expected` (what was `recorded` when the toolchain was
+    installed or pinned); a difference is a one-line error naming the file."""
     for folder in checked_folders:
         extra = [n for n in files_under(root, folder) if n not in expected]
         if extra:
-            raise UserError(f"{root / extra[0]}: not part of the {what} as installed "
+            raise UserError(f"{root / extra[0]}: not part of the {what} as {recorded} "
                             f"({len(extra)} unexpected file{'s' if len(extra) > 1 else ''})", hint=hint)
     missing = sorted(n for n in expected if not (root / n).is_file())
     if missing:
@@ -100,6 +101,6 @@ def verify(root: Path, expected: dict[str, str], checked_folders: Iterable[str],
     for name, want in sorted(expected.items()):
         got = measured.files[name]
         if got != want:
-            raise UserError(f"{root / name}: changed since the {what} was installed (sha256 {got[:16]}…, recorded "
-                            f"{want[:16]}…)", hint=hint)
+            raise UserError(f"{root / name}: changed since the {what} was {recorded} (sha256 {got[:16]}…, "
+                            f"recorded {want[:16]}…)", hint=hint)
     return measured

@@ -62,13 +62,13 @@ def _checked(chain: Toolchain, fresh: bool) -> Toolchain:
         raise UserError(f"{path}: not a readable manifest of the native Lean ({exc})", hint=REPIN) from None
     libdir = str(chain.core_lib.resolve()).lstrip("/")
     measured = verify(Path("/"), expected, [libdir], path.with_name(STAMPS), what="native Lean", hint=REPIN,
-                      fresh=fresh)
+                      fresh=fresh, recorded="pinned")
     return replace(chain, extra_identity=(measured.digest,), files=measured.files)
 
 
-def find_native(project_lean_dir: Path, fresh: bool = False) -> tuple[Toolchain | None, str]:
+def find_native(project_lean_dir: Path, fresh: bool = False, check: bool = True) -> tuple[Toolchain | None, str]:
     """The native toolchain if one is on PATH and matches lean-toolchain, its files checked against what
-    was pinned at first use; else None and why not."""
+    was pinned at first use (unless `check` is off: to pin it again); else None and why not."""
     lean, lake = shutil.which("lean"), shutil.which("lake")
     if not lean or not lake:
         return None, "no `lean`/`lake` on PATH"
@@ -91,5 +91,6 @@ def find_native(project_lean_dir: Path, fresh: bool = False) -> tuple[Toolchain 
         lake=Path(lake),
         reason=f"`lake` on PATH ({lake}) with Lean {version.version}, as lean/lean-toolchain asks",
     )
-    chain = _checked(chain, fresh)
+    if check:
+        chain = _checked(chain, fresh)
     return chain, chain.reason
