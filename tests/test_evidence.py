@@ -104,13 +104,13 @@ def test_report_in_a_real_browser(evidence):
 # short); each must be named as the culprit with its own reason. That one bad item alone flips the verdict
 # is shown on the judgement itself (tests/test_judgement.py).
 
-PLAN_WITHIN_PROOF = """  intro t ht
-  simp only [plan, List.mem_flatMap, List.mem_map] at ht
-  obtain ⟨⟨r, rs⟩, hr, ⟨k, ks⟩, hk, ⟨c, cs⟩, hc, rfl⟩ := ht
-  exact ⟨(mem_chunks hr).2, (mem_chunks hk).2, (mem_chunks hc).2⟩"""
+MAX_PROOF = """  have h1 := matmul_error_le hs hle xs ws hw
+  have h2 := Rat.mul_le_mul_of_nonneg_left (sumRabs_le xs hx) (show 0 ≤ s / 2 by grind)
+  grind"""
 SEED_PROOF = """    rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq s qmin qmax))) ≤ xs.length * s := by
   have := matmul_error_le_max hs hle xs ws hw hx
   grind"""
+INT8_HEAD = "public theorem matmul_error_seed_false_int8 :"
 
 
 def _edit(lean: Path, module: str, old: str, new: str) -> None:
@@ -122,17 +122,17 @@ def _edit(lean: Path, module: str, old: str, new: str) -> None:
 
 @pytest.fixture(scope="module")
 def sabotaged(project_build, tmp_path_factory) -> dict:
+    """Five sabotages, in Matmul and Accum (the modules few others import, so the rebuild stays short) and in
+    two new modules."""
     root = tmp_path_factory.mktemp("sabotage")
     lean = root / "lean"
     shutil.copytree(REPO / "lean", lean)  # built outputs included: only the sabotaged modules rebuild
-    _edit(lean, "Tile", PLAN_WITHIN_PROOF, "  sorry")
-    _edit(lean, "Pack", "/-- REQ-PACK: unpacking a packed valid pair gives the pair back. -/",
-          "public axiom roundtrip_ax {a b : Int} : unpackPair (packPair a b) = (a, b)\n\n"
-          "/-- REQ-PACK: unpacking a packed valid pair gives the pair back. -/")
-    pack = lean / "Quantproof" / "Pack.lean"
-    text = pack.read_text()
-    proof = text[text.index("    unpackPair (packPair a b) = (a, b) := by"):text.index("/-- REQ-PACK: unpacking any")]
-    pack.write_text(text.replace(proof, "    unpackPair (packPair a b) = (a, b) := roundtrip_ax\n\n"))
+    _edit(lean, "Matmul", MAX_PROOF, "  sorry")
+    _edit(lean, "Matmul", INT8_HEAD, f"public axiom sabotage_ax : False\n\n{INT8_HEAD}")
+    matmul = lean / "Quantproof" / "Matmul.lean"
+    text = matmul.read_text()
+    int8 = text[text.index(INT8_HEAD):text.index("/-! ## Per-weight scales")]
+    matmul.write_text(text.replace(int8, int8.split(" := by")[0] + " :=\n  sabotage_ax.elim\n\n"))
     _edit(lean, "Accum", "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat) :",
           "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat)\n"
           "    (hextra : ws.length = as.length) :")
@@ -167,15 +167,15 @@ def _theorem_row(data: dict, name: str) -> dict:
 
 
 def test_sabotage_sorry_is_named(sabotaged):
-    assert "REQ-TILE: Quantproof.plan_within uses sorry" in sabotaged["verdict"]["failures"]
-    assert _theorem_row(sabotaged, "Quantproof.plan_within")["status"] == "sorry"
+    assert "REQ-MM: Quantproof.matmul_error_le_max uses sorry" in sabotaged["verdict"]["failures"]
+    assert _theorem_row(sabotaged, "Quantproof.matmul_error_le_max")["status"] == "sorry"
     assert sabotaged["build"]["status"] == "incomplete"
 
 
 def test_sabotage_axiom_is_named(sabotaged):
     failures = sabotaged["verdict"]["failures"]
-    assert "REQ-PACK: Quantproof.unpackPair_packPair rests on a project axiom" in failures
-    assert "project declares axioms: Quantproof.roundtrip_ax" in failures
+    assert "REQ-MM: Quantproof.matmul_error_seed_false_int8 rests on a project axiom" in failures
+    assert "project declares axioms: Quantproof.sabotage_ax" in failures
 
 
 def test_sabotage_statement_change_is_named(sabotaged):
@@ -184,8 +184,7 @@ def test_sabotage_statement_change_is_named(sabotaged):
     row = _theorem_row(sabotaged, "Quantproof.partial_sums_fit_int32")
     assert row["status"] == "proved" and row["review"] == "changed"  # compiled and proved, yet not reported proved
     assert "REQ-OVF -> Quantproof.partial_sums_fit_int32" in sabotaged["trace"]["suspect_links"]
-    assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-OVF", "REQ-PACK",
-                                                                                        "REQ-TILE"))
+    assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-OVF", "REQ-MM"))
 
 
 def test_sabotage_definition_drift_is_named(sabotaged):
@@ -228,12 +227,13 @@ def test_sabotage_sarif_reads_back_with_its_rules_and_locations(sabotaged):
     rules = {r.id for r in run.tool.driver.rules}
     results = {(r.rule_id, r.message.text.split(":")[0]): r for r in run.results}
     assert {r.rule_id for r in run.results} <= rules
-    for rule in ("REQ-TILE/theorem-not-proved", "REQ-PACK/theorem-not-proved", "REQ-OVF/suspect-link",
-                 "REQ-MM/suspect-link", "REQ-MM/replay-rejected", "replay-rejected", "option-weakens-checking"):
+    for rule in ("REQ-MM/theorem-not-proved", "REQ-OVF/suspect-link", "REQ-MM/suspect-link",
+                 "REQ-MM/replay-rejected", "replay-rejected", "option-weakens-checking"):
         assert rule in rules, rule
-    plan = next(r for (rid, _), r in results.items() if rid == "REQ-TILE/theorem-not-proved")
-    where = plan.locations[0].physical_location
-    assert where.artifact_location.uri == "lean/Quantproof/Tile.lean" and where.region.start_line > 1
+    unproved = next(r for (rid, subject), r in results.items()
+                    if rid == "REQ-MM/theorem-not-proved" and "matmul_error_le_max" in subject)
+    where = unproved.locations[0].physical_location
+    assert where.artifact_location.uri == "lean/Quantproof/Matmul.lean" and where.region.start_line > 1
     fingerprints = [r.partial_fingerprints["quantproofFinding/v1"] for r in run.results]
     assert len(set(fingerprints)) == len(fingerprints)  # one alert per finding, stable across runs
 

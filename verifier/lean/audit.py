@@ -21,9 +21,9 @@ from verifier.lean.build.model import BuildResult
 from verifier.lean.expr import Constant, Expr, ModuleReader
 from verifier.lean.library import Library, open_library
 from verifier.lean.olean import OleanError, load_module
+from verifier.lean.options import SourceOption, scan_options
 from verifier.lean.pretty import Printer, canonical, has_loose, used_constants
 from verifier.lean.process import Limits
-from verifier.lean.options import SourceOption, scan_options
 from verifier.lean.project import BUILD_LIB, load_project, resolve
 from verifier.lean.toolchain.base import Toolchain
 from verifier.serial import to_jsonable

@@ -8,18 +8,16 @@ line. The file imports the project's compiled modules, so the project must be bu
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from verifier.atomic_write import write_text_atomic
 from verifier.lean.diagnostics import Diagnostic
+from verifier.lean.process import Limits
 from verifier.lean.project import BUILD_LIB
 from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.verdicts import VerdictCache
 from verifier.serial import to_jsonable
-from verifier.lean.process import Limits
 
 
 @dataclass(frozen=True)
@@ -81,36 +79,26 @@ def render(imports: Sequence[str], snippets: Sequence[Snippet], opens: Sequence[
     return "\n".join(lines) + "\n", spans
 
 
-def _cache_key(chain: Toolchain, lean_dir: Path, text: str) -> str:
-    """Lean's verdicts are a function of the file, the imported compiled modules and the toolchain."""
-    digest = hashlib.sha256()
-    digest.update(chain.identity.encode())
-    digest.update(text.encode())
-    lib = lean_dir.absolute() / BUILD_LIB
-    for path in sorted(lib.rglob("*.olean*")):
-        digest.update(str(path.relative_to(lib)).encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets: Sequence[Snippet],
               *, opens: Sequence[str] = (), limits: Limits | None = None, reuse: bool = False,
               preamble: str | None = None, profile: bool = False) -> BatchResult:
     """Check every snippet in one Lean process; results in the snippets' order.
 
     With `reuse`, a verdict saved for exactly the same file, compiled imports and toolchain is returned
-    without starting Lean (kept under lean/.lake/quantproof/batch/)."""
+    without starting Lean."""
     text, spans = render(imports, snippets, opens, preamble)
-    cache = lean_dir.absolute() / ".lake" / "quantproof" / "batch" / f"{_cache_key(chain, lean_dir, text)}.json"
-    if reuse and cache.is_file():
+    lib = lean_dir.absolute() / BUILD_LIB
+    cache = VerdictCache(lean_dir, "batch")
+    key = cache.key(chain, text, sorted(lib.rglob("*.olean*")))
+    saved = cache.load(key) if reuse else None
+    if saved is not None:
         try:
-            return _from_json(json.loads(cache.read_text()))
-        except (ValueError, KeyError, TypeError):
+            return _from_json(saved)
+        except (KeyError, TypeError):
             pass
     result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
     if result.killed is None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(cache, json.dumps(to_jsonable(result)))
+        cache.save(key, to_jsonable(result))
     return result
 
 

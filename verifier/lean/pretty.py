@@ -229,9 +229,7 @@ def used_constants(e: Expr) -> set[str]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if node.kind == "const":
-            found.add(node.args[0])
-        elif node.kind == "proj":
+        if node.kind == "const" or node.kind == "proj":
             found.add(node.args[0])
         stack += [child for child, _ in children(node)]
     return found

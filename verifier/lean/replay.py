@@ -10,18 +10,17 @@ the replay program are byte-identical.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from verifier.atomic_write import write_text_atomic
+from verifier.lean.build.model import BuildResult
 from verifier.lean.olean import PART_SUFFIXES
 from verifier.lean.process import Limits
-from verifier.lean.build.model import BuildResult
 from verifier.lean.project import BUILD_LIB, LeanProject, load_project, resolve
 from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.verdicts import VerdictCache
 from verifier.serial import to_jsonable
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "Replay.lean"
@@ -79,13 +78,6 @@ def _parts(base: Path) -> list[Path]:
     return [p for p in (base.with_name(base.name + s) for s in PART_SUFFIXES) if p.is_file()]
 
 
-def _cache_key(chain: Toolchain, source: str, parts: list[list[Path]]) -> str:
-    digest = hashlib.sha256(chain.identity.encode() + source.encode())
-    for part in (p for group in parts for p in group):
-        digest.update(hashlib.sha256(part.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def parse_replay(text: str) -> tuple[int, list[ReplayFailure], bool]:
     """(declarations accepted, rejections, whether the program reached its end) from its printed lines."""
     checked, failures, complete = 0, [], False
@@ -113,14 +105,15 @@ def replay_project(chain: Toolchain, project: LeanProject, modules: list[str], *
     if missing:
         return ReplayReport(tuple(modules), 0, (), False, 0.0, error=f"no compiled .olean for {missing[0]}")
     source = replay_source(core, parts)
-    cache = project.root / ".lake" / "quantproof" / "replay" / f"{_cache_key(chain, source, parts)}.json"
-    if reuse and cache.is_file():
+    cache = VerdictCache(project.root, "replay")
+    key = cache.key(chain, source, [p for group in parts for p in group])
+    saved = cache.load(key) if reuse else None
+    if saved is not None:
         try:
-            saved = json.loads(cache.read_text(encoding="utf-8"))
             saved.pop("passed", None)
             return ReplayReport(**{**saved, "failures": tuple(ReplayFailure(**f) for f in saved["failures"]),
                                    "modules": tuple(saved["modules"]), "reused": True})
-        except (OSError, ValueError, TypeError, KeyError):
+        except (TypeError, KeyError):
             pass
     run = chain.run_file(source, search_path=[project.root / BUILD_LIB], file_name="QuantproofReplay.lean",
                          limits=limits)
@@ -133,8 +126,7 @@ def replay_project(chain: Toolchain, project: LeanProject, modules: list[str], *
     report = ReplayReport(tuple(modules), checked, tuple(failures), complete, round(run.process.elapsed_s, 2),
                           run.process.peak_rss_bytes, run.killed, error)
     if report.killed is None and report.error is None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(cache, json.dumps(to_jsonable(report)))
+        cache.save(key, to_jsonable(report))
     return report
 
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifier.lean.diagnostics import Diagnostic
-from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.process import Limits, spawn, stop, watch
+from verifier.lean.toolchain.base import Toolchain
 
 QUESTION, EXTENSION = "%%", "%%EXTEND"  # the line that ends a request, by kind
 

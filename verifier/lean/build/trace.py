@@ -15,16 +15,13 @@ from verifier.lean.build.model import SCHEMA_VERSION, DeclResult, ModuleResult
 from verifier.lean.diagnostics import Diagnostic
 from verifier.lean.project import LeanProject, Module
 from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.toolchain.integrity import sha256_file
 from verifier.serial import to_jsonable
 
 TRACE_SUFFIX = ".qptrace"
 OUTPUT_SUFFIXES = (".olean", ".ilean", ".olean.private", ".olean.server", ".ir")
 REQUIRED_OUTPUTS = (".olean", ".ilean")
 PROFILE_THRESHOLD_MS = 5
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def input_hash(chain: Toolchain, module: Module, dep_oleans: dict[str, str]) -> str:

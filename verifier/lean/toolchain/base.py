@@ -89,9 +89,9 @@ class Toolchain:
         """Whether `module` (e.g. Init.Data.Nat) ships with this Lean."""
         return (self.core_lib / Path(*module.split("."))).with_suffix(".olean").is_file()
 
-    def run_file(self, source: str | Path, *, search_path: Sequence[Path] = (), options: Mapping[str, str] | None = None,
-                 output_base: Path | None = None, root: Path | None = None, limits: Limits | None = None,
-                 file_name: str = "QuantproofRun.lean") -> LeanRun:
+    def run_file(self, source: str | Path, *, search_path: Sequence[Path] = (),
+                 options: Mapping[str, str] | None = None, output_base: Path | None = None, root: Path | None = None,
+                 limits: Limits | None = None, file_name: str = "QuantproofRun.lean") -> LeanRun:
         """Run Lean once on `source` under the watchdog, with `--json` messages.
 
         `source` is a file, or Lean text written to `file_name` in a scratch folder. Lean always runs from

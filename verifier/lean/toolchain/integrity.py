@@ -9,6 +9,7 @@ the run with one line naming it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -78,10 +79,8 @@ def measure(root: Path, names: Iterable[str], stamp_file: Path | None, fresh: bo
         files[name] = known["sha256"] if known and known.get("stamp") == stamp else sha256_file(path)
         stamps[name] = {"stamp": stamp, "sha256": files[name]}
     if stamp_file is not None and stamps != saved:
-        try:
+        with contextlib.suppress(OSError):  # a read-only install only costs hashing again next time
             write_text_atomic(stamp_file, json.dumps(stamps))
-        except OSError:
-            pass  # a read-only install only costs hashing again next time
     return Measured(files)
 
 

