@@ -290,7 +290,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _lean_limits(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--memory-gb", type=float, help="kill a Lean process above this RSS (default 6)")
+    p.add_argument("--memory-gb", type=float, help="kill a Lean process above this RSS (default 10)")
     p.add_argument("--timeout", type=float, help="kill a Lean process after this many seconds (default 900)")
 
 

@@ -59,7 +59,7 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
-    Setting("QUANTPROOF_LEAN_MEMORY_GB", "kill a Lean process above this RSS, in GB (default 6)",
+    Setting("QUANTPROOF_LEAN_MEMORY_GB", "kill a Lean process above this RSS, in GB (default 10)",
             _positive("GB")),
     Setting("QUANTPROOF_LEAN_TIMEOUT_S", "kill a Lean process after this many seconds (default 900)",
             _positive("seconds")),

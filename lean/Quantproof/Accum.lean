@@ -3,7 +3,7 @@ module
 public import Quantproof.Constants
 
 /-!
-# REQ-OVF: the int32 accumulator never overflows for K ≤ 8192
+# REQ-OVF: the int32 accumulator never overflows, for K ≤ 8192 and up to maxSafeK
 
 A dot product of int8 activations (`|a| ≤ 128`) and 3.5-bit weights (`|w| ≤ 8`) of length
 `K ≤ 8192` has every partial sum strictly inside int32: in fact `|sum| ≤ 8192 · 1024 = 2^23`.
@@ -121,7 +121,7 @@ public theorem partial_sums_fit_int32 {as ws : List Int} (ha : ∀ a ∈ as, a.n
 
 theorem macInt32_exact_aux :
     ∀ (acc : Int32) (as ws : List Int8), (∀ w ∈ ws, w.toInt.natAbs ≤ 8) →
-      acc.toInt.natAbs + 1024 * as.length ≤ 2 ^ 23 →
+      acc.toInt.natAbs + 1024 * as.length ≤ 2 ^ 31 - 1 →
       (macInt32 acc as ws).toInt = acc.toInt + dotInt (as.map Int8.toInt) (ws.map Int8.toInt)
   | acc, a :: as, w :: ws, hw, hb => by
     have haw : (a.toInt * w.toInt).natAbs ≤ 1024 := by
@@ -141,6 +141,16 @@ theorem macInt32_exact_aux :
     omega
   | acc, [], _, _, _ => by simp [macInt32, dotInt]
   | acc, _ :: _, [], _, _ => by simp [macInt32, dotInt]
+
+/-- REQ-OVF: for every `K ≤ maxSafeK` (2,097,151 for int8 activations and 4-bit weights into int32), with
+weights in `[-8, 8]`, the wrapping int32 multiply-accumulate equals the exact integer dot product: it
+never overflows. This covers every int32 partial the kernel keeps, whatever its group length. -/
+public theorem macInt32_eq_dotInt_of_le_maxSafeK {as ws : List Int8} (hw : ∀ w ∈ ws, w.toInt.natAbs ≤ 8)
+    (hK : as.length ≤ maxSafeK activationBits weightHiBits accumulatorBits) :
+    (macInt32 0 as ws).toInt = dotInt (as.map Int8.toInt) (ws.map Int8.toInt) := by
+  rw [maxSafeK_int8_w4_int32] at hK
+  have := macInt32_exact_aux 0 as ws hw (by simp only [Int32.toInt_zero]; omega)
+  simpa using this
 
 /-- REQ-OVF: with K ≤ 8192 int8 activations and weights in `[-8, 8]`, the wrapping int32
 multiply-accumulate equals the exact integer dot product: it never overflows. -/

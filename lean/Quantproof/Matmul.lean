@@ -115,6 +115,79 @@ public theorem matmul_error_seed_false_int8 :
     constructor <;> decide +kernel
   · decide +kernel
 
+/-- Half a step rounds to the even level 0, from either side. -/
+theorem roundHalfEven_half : roundHalfEven (1 / 2) = 0 ∧ roundHalfEven (-(1 / 2)) = 0 := by
+  constructor <;> decide +kernel
+
+theorem quantDeq_half {s : Rat} {qmin qmax : Int} (hs : 0 < s) (hmin : qmin ≤ 0) (hmax : 0 ≤ qmax) (sign : Bool) :
+    quantDeq s qmin qmax (if sign then -(s / 2) else s / 2) = 0 := by
+  have hq : (if sign then -(s / 2) else s / 2) / s = if sign then -(1 / 2) else 1 / 2 := by
+    have hs0 : s ≠ 0 := Rat.ne_of_gt hs
+    cases sign <;> simp only [Bool.false_eq_true, ↓reduceIte] <;>
+      rw [Rat.div_def, Rat.div_def] <;> grind
+  unfold quantDeq dequantize quantize clampInt
+  rw [hq]
+  cases sign <;> simp only [Bool.false_eq_true, ↓reduceIte, roundHalfEven_half.1, roundHalfEven_half.2] <;>
+    (have : max qmin (min qmax 0) = 0 := by omega) <;> rw [this] <;> simp
+
+/-- The weight row that makes every rounding error count: `sign(x_k) · s/2`. -/
+@[expose] public noncomputable def worstWeights (s : Rat) (xs : List Rat) : List Rat :=
+  xs.map fun x => if x < 0 then -(s / 2) else s / 2
+
+theorem dotRat_worstWeights (s : Rat) : ∀ xs : List Rat, dotRat xs (worstWeights s xs) = s / 2 * sumRabs xs
+  | [] => by simp only [worstWeights, List.map_nil, dotRat, sumRabs]; grind
+  | x :: xs => by
+    have ih := dotRat_worstWeights s xs
+    simp only [worstWeights, List.map_cons, dotRat, sumRabs] at ih ⊢
+    rw [ih]
+    unfold rabs
+    by_cases hx : x < 0 <;> simp only [hx, ↓reduceIte] <;> grind
+
+theorem dotRat_map_quantDeq_worst {s : Rat} {qmin qmax : Int} (hs : 0 < s) (hmin : qmin ≤ 0) (hmax : 0 ≤ qmax) :
+    ∀ xs : List Rat, dotRat xs ((worstWeights s xs).map (quantDeq s qmin qmax)) = 0
+  | [] => by simp only [worstWeights, List.map_nil, dotRat]
+  | x :: xs => by
+    have ih := dotRat_map_quantDeq_worst hs hmin hmax xs
+    simp only [worstWeights, List.map_cons, List.map_map, dotRat] at ih ⊢
+    have := quantDeq_half (qmin := qmin) (qmax := qmax) hs hmin hmax (decide (x < 0))
+    simp only [decide_eq_true_eq] at this
+    rw [Function.comp_def] at ih ⊢
+    rw [this, ih]
+    grind
+
+/-- REQ-MM: the design's `≤ K × scale` holds for every row of in-range weights exactly when
+`Σ |x_k| ≤ 2 K`, that is when the mean `|x_k|` is at most 2 (every `|x_k| ≤ 2` is enough, not needed). -/
+public theorem matmul_error_le_seed_iff {s : Rat} {qmin qmax : Int} (hs : 0 < s) (hmin : qmin ≤ -1)
+    (hmax : 1 ≤ qmax) (xs : List Rat) :
+    (∀ ws : List Rat, (∀ w ∈ ws, (qmin : Rat) * s ≤ w ∧ w ≤ (qmax : Rat) * s) →
+      rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq s qmin qmax))) ≤ xs.length * s) ↔
+      sumRabs xs ≤ 2 * xs.length := by
+  constructor
+  · intro h
+    have hw : ∀ w ∈ worstWeights s xs, (qmin : Rat) * s ≤ w ∧ w ≤ (qmax : Rat) * s := by
+      intro w hw
+      simp only [worstWeights, List.mem_map] at hw
+      obtain ⟨x, _, rfl⟩ := hw
+      have h1 : ((qmin : Int) : Rat) ≤ ((-1 : Int) : Rat) := Rat.intCast_le_intCast.mpr hmin
+      have h2 : ((1 : Int) : Rat) ≤ ((qmax : Int) : Rat) := Rat.intCast_le_intCast.mpr hmax
+      push_cast at h1 h2
+      have := Rat.mul_le_mul_of_nonneg_right h1 (Rat.le_of_lt hs)
+      have := Rat.mul_le_mul_of_nonneg_right h2 (Rat.le_of_lt hs)
+      split <;> constructor <;> grind
+    have := h _ hw
+    have hnn : 0 ≤ s / 2 * sumRabs xs - 0 := by
+      have := Rat.mul_nonneg (show 0 ≤ s / 2 by grind) (sumRabs_nonneg xs)
+      grind
+    rw [dotRat_worstWeights, dotRat_map_quantDeq_worst hs (by omega) (by omega), rabs_of_nonneg hnn] at this
+    apply Rat.not_lt.mp
+    intro hlt
+    have := Rat.mul_lt_mul_of_pos_left hlt (show 0 < s / 2 by grind)
+    grind
+  · intro hsum ws hw
+    have h1 := matmul_error_le hs (by omega) xs ws hw
+    have h2 := Rat.mul_le_mul_of_nonneg_left hsum (show 0 ≤ s / 2 by grind)
+    grind
+
 /-! ## Per-weight scales (groups, and the two lanes of a pair) -/
 
 /-- Each weight `w` replaced by `v` with its own bound `|w - v| ≤ e`: the dot product moves by

@@ -61,10 +61,11 @@ public theorem packPair_unpackPair {c : Nat} (h : c < 128) : packPair (unpackHi 
   unfold packPair unpackHi unpackLo signExtend
   split <;> split <;> omega
 
-/-! ## The design's Fortran unpacking and lookup tables -/
+/-! ## The design's Fortran unpacking, repaired, and its lookup tables -/
 
-/-- The Fortran of the design: `raw7 = iand(w, z'7F')`, `n1 = ishft(raw7, -3)`, `n2 = iand(raw7, 7)`,
-then sign extension of `n1` (4-bit) and `n2` (3-bit); `w` is the stored byte's bit pattern. -/
+/-- The design's Fortran unpacking, repaired: `raw7 = iand(w, z'7F')`, `n1 = ishft(raw7, -3)`,
+`n2 = iand(raw7, 7)`, then sign extension of *both* `n1` (4-bit) and `n2` (3-bit); `w` is the stored
+byte's bit pattern. The routine as the design writes it is `seedUnpack` below. -/
 @[expose] public def fortranUnpack (w : Nat) : Int × Int :=
   let raw7 := w &&& 0x7F
   let n1 := raw7 >>> 3
@@ -214,5 +215,54 @@ public theorem length_packStream (cs : List Nat) : (packStream cs).length = 7 * 
 
 /-- REQ-PACK: every packed byte is a byte. -/
 public theorem wordByte_lt (w j : Nat) : wordByte w j < 256 := Nat.mod_lt _ (by decide)
+
+/-! ## The design's `unpack_3p5bit`, as written
+
+The design's routine reads one code per stored byte and takes the 3-bit field with `iand(raw7, 7)` and no
+sign extension; the 4-bit field goes through its `SIGN_EXTEND_4BIT` table. `fortranUnpack` above is the
+repair (both fields sign-extended); `seedUnpack` is the routine as written. -/
+
+/-- The design's `unpack_3p5bit` as written: `raw7 = iand(w, z'7F')`, `n1 = ishft(raw7, -3)` looked up in
+`SIGN_EXTEND_4BIT`, `n2 = iand(raw7, 7)` kept as it is. -/
+@[expose] public noncomputable def seedUnpack (w : Nat) : Int × Int :=
+  let raw7 := w &&& 0x7F
+  (signExtend4Table[raw7 >>> 3]!, ((raw7 &&& 7 : Nat) : Int))
+
+/-- REQ-PACK: as written, the design's routine returns every negative 3-bit weight as that weight plus 8. -/
+public theorem seedUnpack_neg_wrong {a b : Int} (h : ValidPair a b) (hb : b < 0) :
+    (seedUnpack (packPair a b)).2 = b + 8 ∧ (seedUnpack (packPair a b)).2 ≠ b := by
+  unfold ValidPair at h
+  have h7 : packPair a b &&& 0x7F = packPair a b := by
+    rw [Nat.and_two_pow_sub_one_eq_mod _ 7]; exact Nat.mod_eq_of_lt (packPair_lt_128 a b)
+  have h3 : packPair a b &&& 7 = packPair a b % 8 := Nat.and_two_pow_sub_one_eq_mod _ 3
+  simp only [seedUnpack, h7, h3]
+  unfold packPair
+  constructor <;> omega
+
+/-- REQ-PACK: on nonnegative 3-bit weights the design's routine is right. -/
+public theorem seedUnpack_of_nonneg {a b : Int} (h : ValidPair a b) (hb : 0 ≤ b) :
+    seedUnpack (packPair a b) = (a, b) := by
+  have hc := packPair_lt_128 a b
+  have h7 : packPair a b &&& 0x7F = packPair a b := by
+    rw [Nat.and_two_pow_sub_one_eq_mod _ 7]; exact Nat.mod_eq_of_lt hc
+  have h3 : packPair a b &&& 7 = packPair a b % 8 := Nat.and_two_pow_sub_one_eq_mod _ 3
+  have hhi : unpackHi (packPair a b) = a := congrArg Prod.fst (unpackPair_packPair h)
+  have hfirst : signExtend4Table[packPair a b >>> 3]! = a := by
+    have hlt : packPair a b >>> 3 < 16 := by rw [Nat.shiftRight_eq_div_pow]; omega
+    rw [signExtend4Table_eq _ hlt]
+    calc signExtend 4 (packPair a b >>> 3) = unpackHi (packPair a b) := by
+          unfold unpackHi; congr 1; rw [Nat.shiftRight_eq_div_pow]; omega
+      _ = a := hhi
+  unfold ValidPair at h
+  simp only [seedUnpack, h7, h3, hfirst, Prod.mk.injEq, true_and]
+  unfold packPair
+  omega
+
+/-- REQ-PACK: one code per byte, as the design's routine reads them, is 8 bits per pair: 16 weights in
+8 bytes, 4 bits per weight, where the packed stream takes 7 bytes, 3.5 bits per weight. -/
+public theorem seed_bytes_per_16_weights (cs : List Nat) (h : cs.length = 8) :
+    cs.length = 8 ∧ (packStream cs).length = 7 := by
+  refine ⟨h, ?_⟩
+  rw [length_packStream, h]
 
 end Quantproof

@@ -1,23 +1,22 @@
-"""REQ-OVF and REQ-MM, executable: int8 × 3.5-bit matmul.
+"""REQ-OVF and REQ-E2E, executable: int8 × 3.5-bit matmul.
 
 `int_matmul` is the int32-accumulating kernel: integer sums are computed with BLAS on integer-valued
 float64, exact while |sum| < 2^53 (over K <= maxSafeK, |sum| <= 2^31), so the result is the int32
 accumulation bit for bit (checked against a wrapping int32 reference in the tests). `packed_matmul`
-is the fast path from packed weights to float outputs.
+is the fast path from packed weights to float outputs, with the kernel's own steps: per-(group, lane)
+integer partials, then the float combination (its exact twin is `reference.py`).
 """
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 
 from verifier.closed_forms import max_safe_k
-from verifier.kernels.pack import HI_MAX, HI_MIN, PAIR_TABLE_F32, parallel, unpack_codes
-from verifier.kernels.quant import QuantizedWeights, round_half_even
+from verifier.kernels.activations import quantize_activations
+from verifier.kernels.pack import HI_MAX, HI_MIN
+from verifier.kernels.quant import QuantizedWeights
 from verifier.kernels.validate import array
 
-ACT_MIN, ACT_MAX = -128, 127
 MAX_SAFE_K = max_safe_k(8, 4, 32)
 
 
@@ -45,63 +44,42 @@ def int_matmul_wrapping(a: np.ndarray, q: np.ndarray) -> np.ndarray:
     return (a.astype(np.int64) @ q.astype(np.int64).T).astype(np.int32)
 
 
-def quantize_activations(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row symmetric int8 activations: levels (M, K) and scales (M, 1)."""
-    array("x", x, dtype=(np.float32, np.float64), ndim=2, finite=True)
-    peak = np.abs(x).max(axis=1, keepdims=True).astype(np.float64)
-    scale = np.where(peak > 0, peak / ACT_MAX, 1.0)
-    return np.clip(round_half_even(x.astype(np.float64), scale), ACT_MIN, ACT_MAX).astype(np.int8), scale
+_BLOCK_BYTES = 1 << 27  # partials of one block of rows: at most 128 MiB of float32
 
 
-_ROWS_PER_JOB = 128
+def _lane_blocks(levels: np.ndarray, group_size: int) -> np.ndarray:
+    """(rows, G*g) levels -> (G, 2, rows, g/2) float32: each group's first-lane then second-lane levels."""
+    rows, width = levels.shape
+    return levels.reshape(rows, width // group_size, group_size // 2, 2).transpose(1, 3, 0, 2).astype(np.float32)
 
 
-def _dequantize_rows(qw: QuantizedWeights, rows: slice, out: np.ndarray) -> None:
-    """Rows of the lane-separated dequantized weights: out[n, group, lane, i] = level * scale."""
-    g, groups = qw.group_size, qw.scales_hi.shape[1]
-    need = groups * g // 2
-    codes = unpack_codes(qw.packed[rows])  # one code per pair, stream order
-    if codes.shape[1] < need:
-        codes = np.pad(codes, ((0, 0), (0, need - codes.shape[1])))
-    idx = codes[:, :need].reshape(-1, groups, g // 2).astype(np.intp)
-    pairs = np.take(PAIR_TABLE_F32, idx, mode="clip").view(np.float32)  # (rows, groups, g/2 * 2), (first, second)
-    for lane, scales in ((0, qw.scales_hi), (1, qw.scales_lo)):
-        np.multiply(pairs[:, :, lane::2], scales[rows, :, None].astype(np.float32), out=out[rows, :, lane, :])
-
-
-def dequantized_lanes(qw: QuantizedWeights) -> np.ndarray:
-    """float32 weights (N, groups, 2, group/2): per group, the 4-bit lane's weights then the 3-bit
-    lane's, each level * its fp16 scale (exact in float32). Decoded by the 128-entry table, in
-    blocks of rows on the kernels' thread pool."""
-    g, groups = qw.group_size, qw.scales_hi.shape[1]
-    out = np.empty((qw.n, groups, 2, g // 2), np.float32)
-    parallel([partial(_dequantize_rows, qw, slice(r, r + _ROWS_PER_JOB), out)
-              for r in range(0, qw.n, _ROWS_PER_JOB)])
-    return out
-
-
-def dequantized_weights(qw: QuantizedWeights) -> np.ndarray:
-    """float32 weights (N, K) in stream order."""
-    lanes = dequantized_lanes(qw)
-    return lanes.transpose(0, 1, 3, 2).reshape(qw.n, -1)[:, :qw.k]
+def packed_partials(a: np.ndarray, qw: QuantizedWeights) -> np.ndarray:
+    """The int32 partials of activation levels a (M, G*g) against the packed weights, (G, 2, M, N): one
+    float32 matrix product per group and lane. Exact: every partial and every intermediate sum is an
+    integer of magnitude at most (g/2) * 128 * 8 <= 2^16, well inside float32's 2^24 (and int32)."""
+    q = np.pad(qw.levels(), ((0, 0), (0, a.shape[1] - qw.k)))
+    return np.matmul(_lane_blocks(a, qw.group_size), _lane_blocks(q, qw.group_size).transpose(0, 1, 3, 2))
 
 
 def packed_matmul(x: np.ndarray, qw: QuantizedWeights) -> np.ndarray:
-    """y ≈ x @ w.T for float activations (M, K) and 3.5-bit weights: int8 activations with per-row
-    scales, weights decoded by the table and dequantized exactly to float32 in lane-separated order,
-    activations permuted to match, one float32 GEMM. (`int_matmul` is the exact int32 kernel; here
-    the sums are float32.)"""
+    """y ≈ x @ w.T for float activations (M, K) and 3.5-bit weights, computed as the kernel does (Lean's
+    `Quantproof.kernelRow`): int8 activations with per-row scales, weights unpacked by the table, one exact
+    integer partial per (row, column, group, lane), then y = sum over groups of
+    s_x * (s_first * P_first + s_second * P_second) in float32. Rows go in blocks that bound the memory
+    the partials take."""
     array("x", x, dtype=(np.float32, np.float64), ndim=2, finite=True)
     if x.shape[1] != qw.k:
         raise ValueError(f"x has K={x.shape[1]} but the weights have K={qw.k}")
     guard_k(qw.k)
     a, sx = quantize_activations(x)
     g, groups = qw.group_size, qw.scales_hi.shape[1]
-    a = np.pad(a, ((0, 0), (0, groups * g - qw.k))) if groups * g != qw.k else a
-    a_lanes = a.reshape(a.shape[0], groups, g // 2, 2).transpose(0, 1, 3, 2).astype(np.float32)
-    w_lanes = dequantized_lanes(qw)
-    y = a_lanes.reshape(a.shape[0], -1) @ w_lanes.reshape(qw.n, -1).T
-    y *= sx.astype(np.float32)
+    a = np.pad(a, ((0, 0), (0, groups * g - qw.k)))
+    lane_scales = np.stack([qw.scales_hi, qw.scales_lo]).astype(np.float32).transpose(2, 0, 1)[:, :, None, :]
+    rows = max(1, _BLOCK_BYTES // max(1, groups * 2 * qw.n * 4))
+    y = np.empty((x.shape[0], qw.n), np.float32)
+    for r in range(0, x.shape[0], rows):
+        partials = packed_partials(a[r:r + rows], qw)
+        y[r:r + rows] = (partials * lane_scales).sum(axis=(0, 1)) * sx[r:r + rows].astype(np.float32)
     return y
 
 

@@ -39,11 +39,6 @@ PAIR_TABLE = pair_table()
 _PAIR_TABLE_U16 = PAIR_TABLE.view(np.uint8).reshape(128, 2).copy().view(np.uint16).reshape(128)
 
 
-# The 128-entry table as float32 pairs packed in one uint64 per code: one gather decodes both
-# weights of a pair straight into float, for dequantization.
-PAIR_TABLE_F32 = PAIR_TABLE.astype(np.float32).view(np.uint64).reshape(128)
-
-
 def pack_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """7-bit codes of weight pairs; raises if a weight is outside its lane's range."""
     array("first", first, dtype=np.int8)

@@ -4,7 +4,8 @@
 (`np.rint` in float64, with float near-ties redone exactly). Weights (N, K) get, per output channel n and per group of
 `group_size` weights along K, two fp16 scales: one for the 4-bit lane (even k, range [-8, 7]) and
 one for the 3-bit lane (odd k, range [-4, 3]). Each scale is max|w| / qmax of its lane, rounded *up*
-to fp16, so every weight lies in its lane's clipping range and REQ-QERR's s/2 bound applies.
+to fp16 (`lane_scales`, Lean's `Quantproof.laneScale`), so every weight lies in its lane's clipping range
+(REQ-SCALE) and REQ-QERR's s/2 bound applies.
 """
 
 from __future__ import annotations
@@ -56,15 +57,30 @@ def dequantize_levels(q: np.ndarray, s: np.ndarray | float) -> np.ndarray:
     return q.astype(np.float64) * positive_scales("s", np.asarray(s, dtype=np.float64))
 
 
-def _lane_scales(group_max: np.ndarray, qmax: int) -> np.ndarray:
-    """max|w| / qmax rounded up to the next fp16; an all-zero group gets scale 1."""
-    exact = np.where(group_max > 0, group_max.astype(np.float64) / qmax, 1.0)
-    s16 = exact.astype(np.float16)
-    low = s16.astype(np.float64) < exact
-    s16[low] = np.nextafter(s16[low], np.float16(np.inf))
-    if not np.isfinite(s16).all():
-        raise ValueError("a weight is too large for an fp16 scale")
-    return s16
+FP16_MAX = 65504.0
+
+
+def lane_scales(group_max: np.ndarray, qmax: int) -> np.ndarray:
+    """Lean's `Quantproof.laneScale`: the smallest fp16 value `s` with `s * qmax >= max|w|` (max|w| / qmax
+    rounded up to fp16); an all-zero group gets scale 1.
+
+    The float64 quotient cast to fp16 is within one fp16 step of the answer; it is then moved up while
+    `s * qmax` falls short and down while the value below still reaches the peak. Both tests are exact:
+    an fp16 value (11 significant bits) times qmax (at most 3) is exact in float64."""
+    peak = np.asarray(group_max, dtype=np.float64)
+    live = peak > 0
+    with np.errstate(over="ignore"):
+        s = np.where(live, peak / qmax, 1.0).astype(np.float16)
+        for _ in range(3):
+            short = live & (s.astype(np.float64) * qmax < peak)
+            s[short] = np.nextafter(s[short], np.float16(np.inf))
+        for _ in range(3):
+            below = np.nextafter(s, np.float16(0))
+            enough = live & (below > 0) & (below.astype(np.float64) * qmax >= peak)
+            s[enough] = below[enough]
+    if not np.isfinite(s).all():
+        raise ValueError(f"a weight is too large for an fp16 scale (max|w| / {qmax} above {FP16_MAX:g})")
+    return s
 
 
 @dataclass(frozen=True)
@@ -112,8 +128,8 @@ def quantize_weights(w: np.ndarray, group_size: int = DEFAULT_GROUP) -> Quantize
     padded = np.zeros((n, groups * group_size), dtype=np.float64)
     padded[:, :k] = w
     blocks = np.abs(padded).reshape(n, groups, group_size)
-    s_hi = _lane_scales(blocks[..., 0::2].max(axis=2), HI_MAX)
-    s_lo = _lane_scales(blocks[..., 1::2].max(axis=2), LO_MAX)
+    s_hi = lane_scales(blocks[..., 0::2].max(axis=2), HI_MAX)
+    s_lo = lane_scales(blocks[..., 1::2].max(axis=2), LO_MAX)
     qw = QuantizedWeights(np.empty(0, np.uint8), s_hi, s_lo, k, group_size)
     scales = qw.element_scales() if k else np.empty((n, 0))
     rounded = round_half_even(w.astype(np.float64), scales)

@@ -26,7 +26,7 @@ import psutil
 from verifier import settings
 from verifier.errors import UserError
 
-DEFAULT_MEMORY_BYTES = 6 * 1024**3
+DEFAULT_MEMORY_BYTES = 10 * 1024**3  # the portable Lean peaks near 8 GiB on heavy modules (grind); two fit in 24 GiB
 DEFAULT_TIMEOUT_S = 900.0
 _POLL_S = 0.1
 _PR_SET_PDEATHSIG = 1
