@@ -8,7 +8,7 @@ QP     := $(BIN)/quantproof
 OUT    ?= evidence
 EVIDENCE_ARGS ?=
 
-.PHONY: setup evidence test lint bench clean browser
+.PHONY: setup evidence test lint bench clean browser fortran
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,20 +21,26 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 setup: $(VENV)/.installed
 	$(QP) toolchain --install
 
+# Debian packages, installed only when missing: apt-get, as root or through sudo.
+APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
+# gfortran: numpy.f2py compiles the design's Fortran unpacking, which the checks run against Lean.
+fortran:
+	@command -v gfortran >/dev/null 2>&1 || { $(APT_INSTALL) gfortran >/dev/null; }
+
 # Debian's headless Chromium and its driver, for the report's browser test.
 browser:
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
+	  $(APT_INSTALL) chromium chromium-driver >/dev/null; }
 
-evidence: setup
+evidence: setup fortran
 	$(QP) evidence --out $(OUT) $(EVIDENCE_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: setup browser lint
+test: setup fortran browser lint
 	CI=$${CI:-} $(BIN)/pytest
 
 # Measurements behind the closing notes (long: about an hour and a half, most of it the prover benchmark)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from tests.helpers import REPO, run_cli
 from verifier.checks import claims, properties
+from verifier.checks.catalog import PROPERTIES, run_all
 from verifier.checks.differential import run_differential
-from verifier.checks.properties import PROPERTIES, Property, Recorder, run_property
+from verifier.checks.properties import Property, Recorder, run_property
 
 
 def naive_quantize_levels(x, s, qmin, qmax):
@@ -24,7 +26,7 @@ def floor_quantize_levels(x, s, qmin, qmax):
 
 
 def test_every_property_passes_and_reports_its_run():
-    results = properties.run_all()
+    results = run_all()
     assert {r.name for r in results} == {p.name for p in PROPERTIES}
     failed = {r.name: r.counterexample for r in results if not r.passed}
     assert failed == {}
@@ -56,18 +58,23 @@ def test_a_strategy_that_filters_everything_fails():
     assert not result.passed and "FailedHealthCheck" in (result.counterexample or "")
 
 
-def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain, monkeypatch):
-    results, batch = run_differential(toolchain, REPO / "lean", seed=11)
+def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain):
+    from verifier.checks.differential import families, results, snippets
+    from verifier.lean.batch import run_batch
+
+    results_, batch = run_differential(toolchain, REPO / "lean", seed=11)
     assert batch.killed is None and not batch.header_errors
-    assert sum(len(r.cases) for r in results) >= 150
-    assert [r.name for r in results if r.disagreements] == []
-    assert {r.req for r in results} == {"REQ-PACK", "REQ-QERR", "REQ-OVF", "REQ-MM", "REQ-TILE"}
+    assert sum(len(r.cases) for r in results_) >= 200
+    assert [r.name for r in results_ if r.disagreements] == []
+    assert {r.req for r in results_} == {"REQ-PACK", "REQ-QERR", "REQ-OVF", "REQ-MM", "REQ-TILE", "REQ-SCALE",
+                                         "REQ-ACT", "REQ-E2E"}
     # the obvious float kernel (np.rint of x / s) rounds some near-ties the wrong way; Lean catches it
-    monkeypatch.setattr("verifier.checks.differential.quantize_levels", naive_quantize_levels)
-    broken, _ = run_differential(toolchain, REPO / "lean", seed=11)
-    quantize = next(r for r in broken if r.name == "quantize")
-    assert quantize.disagreements >= 1
-    assert all(r.disagreements == 0 for r in broken if r.name not in ("quantize", "dequantize"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("verifier.checks.differential.quantize_levels", naive_quantize_levels)
+        broken = [f for f in families(11) if f.name in ("quantize", "dequantize", "pack_pair")]
+    found = results(broken, run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(broken)))
+    assert next(r for r in found if r.name == "quantize").disagreements >= 1
+    assert next(r for r in found if r.name == "pack_pair").disagreements == 0
 
 
 def _reference_rmse(w: np.ndarray) -> tuple[float, float]:
@@ -110,3 +117,44 @@ def test_check_command_end_to_end(project_build):
     assert len(data["properties"]) == len(PROPERTIES) and len(data["claims"]) >= 6
     table = run_cli("check", "--examples-scale", "0.1")
     assert "check PASSED" in table.stdout and "Differential (Lean kernel vs NumPy)" in table.stdout
+
+
+def test_kernel_differential_catches_a_forgotten_lane_scale_and_int16_partials(project_build, toolchain,
+                                                                                monkeypatch):
+    """The end-to-end differential family (Lean's kernel from float inputs against NumPy's reference twin)
+    disagrees with a twin that forgets the second lane's scale, and with one that accumulates in int16;
+    the honest twin agrees. One Lean process evaluates all three."""
+    from dataclasses import replace
+
+    from verifier.checks.differential import results, snippets
+    from verifier.checks.kernel_cases import kernel_families
+    from verifier.kernels import reference
+    from verifier.lean.batch import run_batch
+
+    honest_kernel, honest_partials = reference.reference_kernel, reference.lane_partials
+
+    def forgets_second_scale(x, qw):
+        return honest_kernel(x, replace(qw, scales_lo=qw.scales_hi))
+
+    def int16_partials(a, q, g):
+        return (honest_partials(a, q, g) + 2**15) % 2**16 - 2**15
+
+    variants = {}
+    for name, attr, value in (("honest", None, None), ("one-scale", "reference_kernel", forgets_second_scale),
+                              ("int16", "lane_partials", int16_partials)):
+        with monkeypatch.context() as patch:
+            if attr == "reference_kernel":
+                patch.setattr("verifier.checks.kernel_cases.reference_kernel", value)
+            elif attr:
+                patch.setattr(reference, attr, value)
+            fams = [f for f in kernel_families(np.random.default_rng(3), 4) if f.name == "kernel_output"]
+        variants[name] = [replace(f, name=f"{f.name}-{name}") for f in fams]
+    everything = [f for fams in variants.values() for f in fams]
+    batch = run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(everything))
+    assert batch.killed is None and not batch.header_errors
+    found = {r.name: r for r in results(everything, batch)}
+    assert found["kernel_output-honest"].disagreements == 0
+    assert found["kernel_output-one-scale"].disagreements == len(found["kernel_output-one-scale"].cases)
+    int16 = found["kernel_output-int16"]
+    assert 1 <= int16.disagreements < len(int16.cases)  # only the rows whose partials pass int16 wrap
+    assert all("all at their peaks" in c.numpy_value for c in int16.cases if not c.agreed)

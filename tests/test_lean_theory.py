@@ -60,7 +60,7 @@ def test_each_requirement_theorem_exists_in_compiled_output(checks):
     missing = [k for k, r in checks.items() if k.startswith("thm:") and not r.ok]
     assert missing == []
     for req in spec().requirements:
-        assert len(req.lean) >= 3, req.id
+        assert len(req.lean) >= 3, req.id  # a requirement rests on more than one lemma
 
 
 def test_the_checks_can_fail(checks):

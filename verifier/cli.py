@@ -261,8 +261,10 @@ def cmd_review(args: argparse.Namespace) -> int:
                       f"definitions: {covers}")
     if args.show:
         return 0
-    save_reviews(record(reviews, meanings, args.by))
-    print(f"recorded {len(meanings)} reviewed theorems")
+    # a review already on record for the same meaning keeps its reviewer and date
+    changed = {name: now for name, now in meanings.items() if review_changes(reviews.get(name), now)}
+    save_reviews(record(reviews, changed, args.by))
+    print(f"recorded {len(changed)} reviewed theorems ({len(meanings) - len(changed)} already reviewed as they are)")
     return 0
 
 

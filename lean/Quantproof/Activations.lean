@@ -43,4 +43,16 @@ public theorem rabs_le_actScale {x peak : Rat} (h : rabs x ≤ peak) : rabs x �
     rw [Rat.mul_comm]; exact Rat.div_mul_cancel (by decide)
   rw [this]; exact h
 
+/-- REQ-ACT, for a whole row: with `|x| ≤ 127 s` for every activation, every level of `quantizeActs s xs`
+lies in `[-127, 127]` and is within `s / 2` of its activation (levels and activations paired in order). -/
+public theorem quantizeActs_error_le {s : Rat} (hs : 0 < s) :
+    ∀ (xs : List Rat), (∀ x ∈ xs, rabs x ≤ 127 * s) →
+      ∀ p ∈ xs.zip (quantizeActs s xs), -127 ≤ p.2 ∧ p.2 ≤ 127 ∧ rabs (p.1 - dequantize s p.2) ≤ s / 2
+  | [], _, p, hp => by simp [quantizeActs] at hp
+  | x :: xs, hx, p, hp => by
+    simp only [quantizeActs, List.map_cons, List.zip_cons_cons, List.mem_cons] at hp
+    rcases hp with rfl | hp
+    · exact quantizeAct_error_le hs (hx x (by simp))
+    · exact quantizeActs_error_le hs xs (fun v hv => hx v (by simp [hv])) p hp
+
 end Quantproof

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from verifier.checks.kernel_cases import seed_disagreements
 from verifier.checks.model import ClaimResult
 from verifier.closed_forms import max_safe_k, worst_accumulator
 from verifier.kernels.quant import quantize_weights
@@ -103,7 +104,8 @@ def no_overflow() -> ClaimResult:
         value=f"holds: worst |sum| at K = {k} is {worst:,} = 2^23, int32 max {sp.value('int32_max'):,}; the largest "
               f"safe K is {safe:,} ({safe / k:.0f}x the claim), and it is tight",
         verdict="holds",
-        evidence="Lean: Quantproof.partial_sums_fit_int32, Quantproof.macInt32_eq_dotInt, Quantproof.maxSafeK_tight",
+        evidence="Lean: Quantproof.partial_sums_fit_int32, Quantproof.macInt32_eq_dotInt_of_le_maxSafeK, "
+                 "Quantproof.maxSafeK_tight",
         details={"worst_sum": worst, "max_safe_k": safe},
     )
 
@@ -112,11 +114,13 @@ def matmul_bound() -> ClaimResult:
     return ClaimResult(
         claim="||matmul_fp32 - dequant(matmul_int4)|| <= K x scale",
         source="seed: To be formalized 3",
-        value="holds only with every |x_k| <= 2 (and weights in range): the proved bound is (s/2) sum|x_k|. "
-              "False for raw int8 activations: x = 128, w = s/2 gives error 64 s for K = 1",
+        value="holds for every row of in-range weights exactly when sum_k |x_k| <= 2K (mean |x_k| <= 2; every "
+              "|x_k| <= 2 suffices but is not needed): the proved bound is (s/2) sum|x_k|, reached by weights "
+              "sign(x_k) s/2. False for raw int8 activations: x = 128, w = s/2 gives error 64 s for K = 1. The kernel "
+              "as it runs (int8 activations, fp16 lane scales) is bounded by REQ-E2E instead",
         verdict="holds-with-conditions",
-        evidence="Lean: Quantproof.matmul_error_le, Quantproof.matmul_error_le_seed, "
-                 "Quantproof.matmul_error_seed_false_int8",
+        evidence="Lean: Quantproof.matmul_error_le, Quantproof.matmul_error_le_seed_iff, "
+                 "Quantproof.matmul_error_seed_false_int8, Quantproof.kernel_error",
     )
 
 
@@ -148,6 +152,25 @@ def utilisation() -> ClaimResult:
         details={"decode": decode.utilisation, "prefill": prefill.utilisation})
 
 
+def seed_fortran() -> ClaimResult:
+    """The design's unpack_3p5bit, compiled from the Fortran as written and run on every code."""
+    wrong = seed_disagreements()
+    shown = ", ".join(f"code {c}: {got} for {want}" for c, got, want in wrong[:4])
+    return ClaimResult(
+        claim="3.5-bit unpacking: raw7 = iand(W_Q, z'7F'); n1 = ishft(raw7, -3); n2 = iand(raw7, 7)",
+        source="seed: Code Examples, Doc #2 (with SIGN_EXTEND_4BIT of Doc #5)",
+        value=f"false as written: compiled with gfortran and run on all 128 codes, it returns {len(wrong)} pairs "
+              f"wrong, every one a negative 3-bit weight returned plus 8 ({shown}, ...); it reads one code per "
+              "byte, 4 bits per weight, not 3.5. The repaired routine (both fields sign-extended) is the spec",
+        verdict="false",
+        evidence="Lean: Quantproof.seedUnpack_neg_wrong, Quantproof.seedUnpack_of_nonneg, "
+                 "Quantproof.seed_bytes_per_16_weights; the repair is Quantproof.fortranUnpack_eq; differential "
+                 "seed_fortran (compiled Fortran = Quantproof.seedUnpack)",
+        details={"codes_wrong": len(wrong), "cases": [{"code": c, "fortran": list(got), "spec": list(want)}
+                                                      for c, got, want in wrong]},
+    )
+
+
 def not_checkable() -> list[ClaimResult]:
     return [ClaimResult(claim, "seed: Key Metrics Summary", "no hardware or benchmark data in scope", "not-checkable",
                         "outside what this tool can measure")
@@ -156,4 +179,4 @@ def not_checkable() -> list[ClaimResult]:
 
 def audit_claims() -> list[ClaimResult]:
     return [model_size(), error_vs_int4(), unconditional_error_theorem(), no_overflow(), matmul_bound(),
-            tile_memory(), utilisation(), *not_checkable()]
+            seed_fortran(), tile_memory(), utilisation(), *not_checkable()]

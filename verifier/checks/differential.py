@@ -8,13 +8,13 @@ elaborator's reduction gets stuck on `Rat`). All cases run in one Lean process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from verifier.checks.kernel_cases import kernel_families
+from verifier.checks.lean_terms import Family, lean_int, lean_list, lean_rat
 from verifier.checks.model import DifferentialCase, DifferentialResult
 from verifier.closed_forms import max_safe_k
 from verifier.kernels import matmul as mm
@@ -26,32 +26,6 @@ from verifier.lean.toolchain.base import Toolchain
 from verifier.planner import plan, plan_shape, tile_bytes, tile_count
 
 IMPORTS = ("Quantproof",)
-
-
-def lean_int(v: int) -> str:
-    return f"({v})" if v < 0 else str(v)
-
-
-def lean_rat(v: float | Fraction) -> str:
-    f = Fraction(v)
-    return f"({f.numerator} / {f.denominator} : Rat)" if f.denominator != 1 else f"({f.numerator} : Rat)"
-
-
-def lean_list(values, fmt: Callable = str, type_: str = "") -> str:
-    body = ", ".join(fmt(v) for v in values)
-    return f"([{body}] : List {type_})" if type_ else f"[{body}]"
-
-
-@dataclass(frozen=True)
-class Family:
-    """One Lean definition beside one NumPy function, with the cases to compare."""
-
-    name: str
-    req: str
-    lean_definition: str
-    numpy_function: str
-    semantics: str
-    cases: list[tuple[str, str, str]]  # (lean proposition, numpy value as text, tactic)
 
 
 def _pack_families(rng: np.random.Generator, n: int) -> list[Family]:
@@ -193,7 +167,7 @@ def _tile_families(rng: np.random.Generator, n: int) -> list[Family]:
 def families(seed: int, n: int = 24) -> list[Family]:
     rng = np.random.default_rng(seed)
     return (_pack_families(rng, n) + _quant_families(rng, n) + _accumulator_families(rng, n // 2)
-            + _tile_families(rng, n // 2))
+            + _tile_families(rng, n // 2) + kernel_families(rng, n // 2))
 
 
 def snippets(fams: list[Family]) -> list[Snippet]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from verifier.checks import properties
+from verifier.checks import catalog, properties
 from verifier.checks.model import MutantResult
-from verifier.kernels import pack
+from verifier.kernels import activations, matmul, pack, quant, reference
 from verifier.planner import Tile
 
 
@@ -69,6 +69,37 @@ def _wrapping_int_matmul(a, q):
     return (a.astype(np.int16) @ q.astype(np.int16).T).astype(np.int32)  # accumulates in int16
 
 
+def _nearest_lane_scales(group_max, qmax):
+    # rounds max|w| / qmax to the *nearest* fp16: half the time below it, so the peak falls out of range
+    peak = np.asarray(group_max, np.float64)
+    with np.errstate(over="ignore"):
+        return np.where(peak > 0, peak / qmax, 1.0).astype(np.float16)
+
+
+def _scales_over_128(x):
+    peak = np.abs(x).max(axis=1).astype(np.float64)
+    return np.where(peak > 0, peak / 128, 1.0)[:, None]
+
+
+def _floor_quotient(x, s):
+    return np.floor(x / s)
+
+
+def _int16_partials(a, qw):
+    # accumulates each group's lane in int16: the largest partials (|a| 127, |q| 7, 64 terms) wrap
+    exact = kernel_matmul_partials(a, qw)
+    return ((exact.astype(np.int64) + 2**15) % 2**16 - 2**15).astype(np.float32)
+
+
+def _one_lane_scale_matmul(x, qw):
+    # forgets the second lane's scale: both lanes combined with the first lane's
+    return kernel_packed_matmul(x, replace(qw, scales_lo=qw.scales_hi))
+
+
+kernel_matmul_partials = matmul.packed_partials
+kernel_packed_matmul = matmul.packed_matmul
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("quantize-floor", "REQ-QERR", "quantizer rounds down instead of half to even", ("quant_error_in_range",),
            lambda: _swap(properties, "quantize_levels", _floor_levels)),
@@ -84,7 +115,27 @@ MUTANTS: tuple[Mutant, ...] = (
            ("planner_within_budget",), lambda: _swap(properties, "plan", _greedy_plan)),
     Mutant("planner-overlap", "REQ-TILE", "row tiles overlap by one row", ("planner_exact_cover",),
            lambda: _swap(properties, "plan", _overlapping_plan)),
+    Mutant("lane-scale-nearest", "REQ-SCALE", "lane scales rounded to the nearest fp16 instead of up",
+           ("lane_scales_exact", "weights_in_lane_range"), lambda: _swap(quant, "lane_scales", _nearest_lane_scales)),
+    Mutant("activation-scale-128", "REQ-ACT", "activation scale max|x| / 128 instead of / 127",
+           ("activation_quantization",), lambda: _swap(activations, "activation_scales", _scales_over_128)),
+    Mutant("activation-floor", "REQ-ACT", "activation levels rounded down instead of half to even",
+           ("activation_quantization",), lambda: _swap(activations, "round_half_even", _floor_quotient)),
+    Mutant("fast-path-int16", "REQ-E2E", "the fast path accumulates each group's lane in int16",
+           ("fast_path_matches_reference",), lambda: _swap(matmul, "packed_partials", _int16_partials)),
+    Mutant("fast-path-one-lane-scale", "REQ-E2E", "the fast path combines both lanes with the first lane's scale",
+           ("fast_path_matches_reference",), lambda: _swap(matmul, "packed_matmul", _one_lane_scale_matmul)),
+    Mutant("reference-int16", "REQ-E2E", "the reference twin accumulates each group's lane in int16",
+           ("fast_path_matches_reference", "e2e_bound"),
+           lambda: _swap(reference, "lane_partials", lambda a, q, g: _wrap16(kernel_lane_partials(a, q, g)))),
 )
+
+
+def _wrap16(values: np.ndarray) -> np.ndarray:
+    return (values + 2**15) % 2**16 - 2**15
+
+
+kernel_lane_partials = reference.lane_partials
 
 
 def _bad_table() -> np.ndarray:
@@ -94,7 +145,7 @@ def _bad_table() -> np.ndarray:
 
 
 def run_mutants(seed: int = properties.DEFAULT_SEED, scale: float = 0.5) -> list[MutantResult]:
-    by_name = {p.name: p for p in properties.PROPERTIES}
+    by_name = {p.name: p for p in catalog.PROPERTIES}
     results = []
     for mutant in MUTANTS:
         with mutant.patch():

@@ -320,7 +320,7 @@ def _planner_exact_cover(rec: Recorder):
     return test
 
 
-PROPERTIES: tuple[Property, ...] = (
+BASE_PROPERTIES: tuple[Property, ...] = (
     Property("pack_pair_roundtrip", "REQ-PACK", "unpack(pack(a, b)) = (a, b) for valid pairs; codes < 128",
              "arrays of 0-300 pairs: first in [-8,7], second in [-4,3]", "none (exact)", _pack_pair_roundtrip),
     Property("pack_stream_roundtrip", "REQ-PACK", "weight rows survive packing into 7-byte groups and unpacking",
@@ -353,7 +353,3 @@ PROPERTIES: tuple[Property, ...] = (
     Property("planner_exact_cover", "REQ-TILE", "every (i, j, l) lies in exactly one planned tile",
              "M in [1,500], K, N in [1,1000]", "none (exact)", _planner_exact_cover, 100),
 )
-
-
-def run_all(seed_value: int = DEFAULT_SEED, scale: float = 1.0, only: set[str] | None = None) -> list[PropertyResult]:
-    return [run_property(p, seed_value, scale) for p in PROPERTIES if only is None or p.name in only]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verifier.checks import claims, constants, differential, properties
+from verifier.checks import catalog, claims, constants, differential, properties
 from verifier.checks.model import CheckReport, ClosedFormResult, RooflineRow
 from verifier.closed_forms import MATMUL_ERROR_BOUND, MAX_SAFE_K, max_safe_k, seed_bound_condition, worst_accumulator
 from verifier.lean.batch import run_batch
@@ -53,7 +53,7 @@ def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAU
     always confirmed by the kernel, the differential families unless `with_differential` is off (the verdict
     then fails). With `reuse`, the verdicts of an identical Lean batch (same cases, same compiled modules,
     same toolchain) are reused."""
-    props = properties.run_all(seed, scale)
+    props = catalog.run_all(seed, scale)
     fams = differential.families(seed, cases) if with_differential else []
     batch = run_batch(chain, lean_dir, differential.IMPORTS, differential.snippets(fams) + constants.snippets(spec()),
                       limits=limits, reuse=reuse)

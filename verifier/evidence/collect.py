@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from verifier import __version__
-from verifier.checks import properties
+from verifier.checks import catalog, properties
 from verifier.checks.claims import audit_claims
 from verifier.checks.model import CheckReport
 from verifier.checks.mutants import run_mutants
@@ -56,7 +56,7 @@ def _timed(timings: dict[str, float], name: str, say: Say, fn: Callable[[], T]) 
 
 
 def _checks_without_lean(options: EvidenceOptions) -> CheckReport:
-    props = properties.run_all(options.seed, options.examples_scale)
+    props = catalog.run_all(options.seed, options.examples_scale)
     return CheckReport(tuple(closed_forms()), tuple(props), (), tuple(audit_claims()), roofline=tuple(roofline_rows()))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from verifier import __version__
 from verifier.atomic_write import write_text_atomic
-from verifier.checks import properties
+from verifier.checks import catalog
 from verifier.evidence.records import EvidenceDocument, RequirementAssessment, TheoremRow
 from verifier.lean.audit import AuditReport, source_name
 from verifier.lean.build.model import BuildResult
@@ -92,7 +92,7 @@ def _audit_findings(audit: AuditReport, replay: ReplayReport | None, build: Buil
 
 
 def _check_findings(doc: EvidenceDocument, req: RequirementAssessment) -> list[Finding]:
-    builders = {p.name: p.build for p in properties.PROPERTIES}
+    builders = {p.name: p.build for p in catalog.PROPERTIES}
     props = {p.name: p for p in doc.checks.properties}
     sites = _declaration_sites(doc.build)
     out = []
