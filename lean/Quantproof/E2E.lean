@@ -144,17 +144,6 @@ public theorem kernelRow_error_tight :
 
 /-! ## From float weights: the kernel's own scales (REQ-SCALE) discharge the weights' range -/
 
-/-- The elements at even positions. -/
-@[expose] public def evens {α : Type} : List α → List α
-  | a :: _ :: rest => a :: evens rest
-  | [a] => [a]
-  | [] => []
-
-/-- The elements at odd positions. -/
-@[expose] public def odds {α : Type} : List α → List α
-  | _ :: b :: rest => b :: odds rest
-  | _ => []
-
 /-- The kernel's scales for `n` groups of `g` weights: each group's first-lane peak over 7 and second-lane
 peak over 3, rounded up to fp16 (`laneScale`); `none` if a scale overflows fp16. -/
 @[expose] public noncomputable def rowScales (g : Nat) : Nat → List Rat → Option (List (Rat × Rat))

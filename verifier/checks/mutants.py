@@ -125,10 +125,41 @@ MUTANTS: tuple[Mutant, ...] = (
            ("fast_path_matches_reference",), lambda: _swap(matmul, "packed_partials", _int16_partials)),
     Mutant("fast-path-one-lane-scale", "REQ-E2E", "the fast path combines both lanes with the first lane's scale",
            ("fast_path_matches_reference",), lambda: _swap(matmul, "packed_matmul", _one_lane_scale_matmul)),
+    Mutant("pack-lanes-swapped", "REQ-PACK", "packing puts odd positions in the 4-bit half",
+           ("pack_stream_roundtrip",), lambda: _swap(properties, "pack_weights", _lanes_swapped_pack)),
+    Mutant("pack-codes-reversed", "REQ-PACK", "each group's eight codes written in reverse order",
+           ("pack_stream_roundtrip",), lambda: _swap(pack, "pack_codes", _codes_reversed)),
+    Mutant("unpack-no-sign", "REQ-PACK", "unpacking reads the 3-bit half without sign extension",
+           ("pack_stream_roundtrip",), lambda: _swap(properties, "unpack_weights", _unpack_drops_sign)),
     Mutant("reference-int16", "REQ-E2E", "the reference twin accumulates each group's lane in int16",
            ("fast_path_matches_reference", "e2e_bound"),
            lambda: _swap(reference, "lane_partials", lambda a, q, g: _wrap16(kernel_lane_partials(a, q, g)))),
 )
+
+
+def _lanes_swapped_pack(q):
+    # stores odd positions in the 4-bit half and even ones in the 3-bit half
+    swapped = q.copy()
+    swapped[..., 0::2], swapped[..., 1::2] = q[..., 1::2], q[..., 0::2]
+    return kernel_pack_weights(swapped)
+
+
+def _codes_reversed(codes):
+    # writes each group's eight codes in reverse order
+    return kernel_pack_codes(codes.reshape(*codes.shape[:-1], -1, 8)[..., ::-1].reshape(codes.shape))
+
+
+def _unpack_drops_sign(packed, k=None):
+    # reads the 3-bit half without sign extension, as the design's routine does
+    out = kernel_unpack_weights(packed, k).copy()
+    odd = out[..., 1::2]
+    odd[odd < 0] += 8
+    return out
+
+
+kernel_pack_weights = pack.pack_weights
+kernel_pack_codes = pack.pack_codes
+kernel_unpack_weights = pack.unpack_weights
 
 
 def _wrap16(values: np.ndarray) -> np.ndarray:
