@@ -125,10 +125,14 @@ theorem quantDeq_half {s : Rat} {qmin qmax : Int} (hs : 0 < s) (hmin : qmin ≤ 
     have hs0 : s ≠ 0 := Rat.ne_of_gt hs
     cases sign <;> simp only [Bool.false_eq_true, ↓reduceIte] <;>
       rw [Rat.div_def, Rat.div_def] <;> grind
-  unfold quantDeq dequantize quantize clampInt
-  rw [hq]
-  cases sign <;> simp only [Bool.false_eq_true, ↓reduceIte, roundHalfEven_half.1, roundHalfEven_half.2] <;>
-    (have : max qmin (min qmax 0) = 0 := by omega) <;> rw [this] <;> simp
+  have hq0 : quantize s qmin qmax (if sign then -(s / 2) else s / 2) = 0 := by
+    unfold quantize clampInt
+    rw [hq]
+    cases sign <;> simp only [Bool.false_eq_true, ↓reduceIte, roundHalfEven_half.1, roundHalfEven_half.2] <;>
+      omega
+  show dequantize s (quantize s qmin qmax _) = 0
+  rw [hq0]
+  simp [dequantize]
 
 /-- The weight row that makes every rounding error count: `sign(x_k) · s/2`. -/
 @[expose] public noncomputable def worstWeights (s : Rat) (xs : List Rat) : List Rat :=
