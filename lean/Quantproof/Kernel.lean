@@ -2,7 +2,6 @@ module
 
 public import Quantproof.Matmul
 public import Quantproof.Activations
-public import Quantproof.Accum
 
 /-!
 # REQ-E2E: the kernel's computation, step by step
@@ -131,68 +130,5 @@ public theorem kernelRow_eq_laneDot {g : Nat} (hg : g % 2 = 0) (sx : Rat) :
 @[expose] public def odds {α : Type} : List α → List α
   | _ :: b :: rest => b :: odds rest
   | _ => []
-
-theorem lanePartials_eq : ∀ (a q : List Int), a.length = q.length →
-    lanePartials a q = (dotInt (evens a) (evens q), dotInt (odds a) (odds q))
-  | a0 :: a1 :: as, q0 :: q1 :: qs, h => by
-    have ih := lanePartials_eq as qs (by simp at h; omega)
-    simp only [lanePartials, evens, odds, dotInt, ih]
-  | [a0], [q0], _ => by simp [lanePartials, evens, odds, dotInt]
-  | [], [], _ => by simp [lanePartials, evens, odds, dotInt]
-  | [], _ :: _, h | [_], [], h | [_], _ :: _ :: _, h | _ :: _ :: _, [], h | _ :: _ :: _, [_], h => by
-    simp at h
-
-theorem length_evens_le : ∀ (l : List Int), (evens l).length ≤ (l.length + 1) / 2
-  | _ :: _ :: rest => by have := length_evens_le rest; simp only [evens, List.length_cons]; omega
-  | [_] => by simp [evens]
-  | [] => by simp [evens]
-
-theorem length_odds_le : ∀ (l : List Int), (odds l).length ≤ l.length / 2
-  | _ :: _ :: rest => by have := length_odds_le rest; simp only [odds, List.length_cons]; omega
-  | [_] => by simp [odds]
-  | [] => by simp [odds]
-
-theorem mem_evens : ∀ {l : List Int} {x : Int}, x ∈ evens l → x ∈ l
-  | a :: _ :: rest, x, h => by
-    simp only [evens, List.mem_cons] at h
-    rcases h with rfl | h
-    · simp
-    · simp [mem_evens h]
-  | [a], x, h => by simpa [evens] using h
-  | [], x, h => by simp [evens] at h
-
-theorem mem_odds : ∀ {l : List Int} {x : Int}, x ∈ odds l → x ∈ l
-  | _ :: b :: rest, x, h => by
-    simp only [odds, List.mem_cons] at h
-    rcases h with rfl | h
-    · simp
-    · simp [mem_odds h]
-  | [_], x, h => by simp [odds] at h
-  | [], x, h => by simp [odds] at h
-
-/-- REQ-OVF for the kernel: both int32 partials of a group of int8 activation levels and 3.5-bit weight
-levels fit int32 whenever each lane has at most `maxSafeK` positions (a group of up to 4,194,302 weights;
-the kernel's groups have 128). -/
-public theorem lanePartials_fit_int32 {a q : List Int} (hlen : a.length = q.length)
-    (hg : a.length ≤ 2 * maxSafeK activationBits weightHiBits accumulatorBits)
-    (ha : ∀ x ∈ a, x.natAbs ≤ 128) (hq : ∀ w ∈ q, w.natAbs ≤ 8) :
-    int32Min ≤ (lanePartials a q).1 ∧ (lanePartials a q).1 ≤ int32Max ∧
-      int32Min ≤ (lanePartials a q).2 ∧ (lanePartials a q).2 ≤ int32Max := by
-  rw [lanePartials_eq a q hlen]
-  rw [maxSafeK_int8_w4_int32] at hg
-  have he := dotInt_fits_of_le_maxSafeK (bitsA := activationBits) (bitsW := weightHiBits)
-    (bitsAcc := accumulatorBits) (as := evens a) (ws := evens q)
-    (fun x hx => by have := ha x (mem_evens hx); unfold activationBits; simpa using this)
-    (fun w hw => by have := hq w (mem_evens hw); unfold weightHiBits; simpa using this)
-    (by rw [maxSafeK_int8_w4_int32]; have := length_evens_le a; omega)
-  have ho := dotInt_fits_of_le_maxSafeK (bitsA := activationBits) (bitsW := weightHiBits)
-    (bitsAcc := accumulatorBits) (as := odds a) (ws := odds q)
-    (fun x hx => by have := ha x (mem_odds hx); unfold activationBits; simpa using this)
-    (fun w hw => by have := hq w (mem_odds hw); unfold weightHiBits; simpa using this)
-    (by rw [maxSafeK_int8_w4_int32]; have := length_odds_le a; omega)
-  unfold int32Min int32Max
-  unfold accumulatorBits at he ho
-  simp only at he ho ⊢
-  omega
 
 end Quantproof
