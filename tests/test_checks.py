@@ -11,8 +11,8 @@ import pytest
 from tests.helpers import REPO, run_cli
 from verifier.checks import claims, properties
 from verifier.checks.catalog import PROPERTIES, run_all
-from verifier.checks.differential import run_differential
 from verifier.checks.properties import Property, Recorder, run_property
+from verifier.checks.runner import run_checks
 
 
 def naive_quantize_levels(x, s, qmin, qmax):
@@ -62,8 +62,12 @@ def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain
     from verifier.checks.differential import families, results, snippets
     from verifier.lean.batch import run_batch
 
-    results_, batch = run_differential(toolchain, REPO / "lean", seed=11)
-    assert batch.killed is None and not batch.header_errors
+    # the batch `quantproof check` and `quantproof evidence` run (default seed, constants included), run here
+    # afresh; later tests' commands reuse its saved verdicts instead of starting Lean again
+    report = run_checks(toolchain, REPO / "lean", scale=0.05)
+    assert report.lean_killed is None and not report.lean_header_errors
+    assert report.constants and all(c.agreed for c in report.constants)
+    results_ = report.differential
     assert sum(len(r.cases) for r in results_) >= 200
     assert [r.name for r in results_ if r.disagreements] == []
     assert {r.req for r in results_} == {"REQ-PACK", "REQ-QERR", "REQ-OVF", "REQ-MM", "REQ-TILE", "REQ-SCALE",
@@ -123,7 +127,8 @@ def test_kernel_differential_catches_a_forgotten_lane_scale_and_int16_partials(p
                                                                                 monkeypatch):
     """The end-to-end differential family (Lean's kernel from float inputs against NumPy's reference twin)
     disagrees with a twin that forgets the second lane's scale, and with one that accumulates in int16;
-    the honest twin agrees. One Lean process evaluates all three."""
+    the honest twin agrees. One Lean process evaluates all three, on the shapes each bug shows in: two groups
+    of 16 (a second lane scale to forget) and one group of 128 (the only partials past int16)."""
     from dataclasses import replace
 
     from verifier.checks.differential import results, snippets
@@ -140,19 +145,23 @@ def test_kernel_differential_catches_a_forgotten_lane_scale_and_int16_partials(p
         return (honest_partials(a, q, g) + 2**15) % 2**16 - 2**15
 
     variants = {}
-    for name, attr, value in (("honest", None, None), ("one-scale", "reference_kernel", forgets_second_scale),
-                              ("int16", "lane_partials", int16_partials)):
+    for name, attr, value, shapes in (
+            ("honest", None, None, ("Quantproof.rowScales 16 2 ", "Quantproof.rowScales 128 1 ")),
+            ("one-scale", "reference_kernel", forgets_second_scale, ("Quantproof.rowScales 16 2 ",)),
+            ("int16", "lane_partials", int16_partials, ("Quantproof.rowScales 128 1 ",))):
         with monkeypatch.context() as patch:
             if attr == "reference_kernel":
                 patch.setattr("verifier.checks.kernel_cases.reference_kernel", value)
             elif attr:
                 patch.setattr(reference, attr, value)
             fams = [f for f in kernel_families(np.random.default_rng(3), 4) if f.name == "kernel_output"]
-        variants[name] = [replace(f, name=f"{f.name}-{name}") for f in fams]
+        variants[name] = [replace(f, name=f"{f.name}-{name}", cases=[c for c in f.cases if c[0].startswith(shapes)])
+                          for f in fams]
     everything = [f for fams in variants.values() for f in fams]
     batch = run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(everything))
     assert batch.killed is None and not batch.header_errors
     found = {r.name: r for r in results(everything, batch)}
+    assert [len(found[f"kernel_output-{name}"].cases) for name in variants] == [8, 4, 4]
     assert found["kernel_output-honest"].disagreements == 0
     assert found["kernel_output-one-scale"].disagreements == len(found["kernel_output-one-scale"].cases)
     int16 = found["kernel_output-int16"]

@@ -102,17 +102,17 @@ def test_report_in_a_real_browser(evidence):
 
 
 # --- sabotage ---------------------------------------------------------------------------------------------
-# One copy of the built project carries every source sabotage, in four modules rebuilt together (to keep CI
-# short); each must be named as the culprit with its own reason. That one bad item alone flips the verdict
-# is shown on the judgement itself (tests/test_judgement.py).
+# One copy of the built project carries every source sabotage, in Tile and Layout (the modules nothing else
+# imports, so the rebuild stays short) and in two new modules; each must be named as the culprit with its own
+# reason. That one bad item alone flips the verdict is shown on the judgement itself (tests/test_judgement.py).
 
-MAX_PROOF = """  have h1 := matmul_error_le hs hle xs ws hw
-  have h2 := Rat.mul_le_mul_of_nonneg_left (sumRabs_le xs hx) (show 0 ≤ s / 2 by grind)
-  grind"""
-SEED_PROOF = """    rabs (dotRat xs ws - dotRat xs (ws.map (quantDeq s qmin qmax))) ≤ xs.length * s := by
-  have := matmul_error_le_max hs hle xs ws hw hx
-  grind"""
-INT8_HEAD = "public theorem matmul_error_seed_false_int8 :"
+MATRIX_PROOF = """  conv => rhs; rw [← List.map_id rows]
+  apply List.map_congr_left
+  intro r hr
+  rw [← hlen r hr]
+  exact unpackRow_packRow (hvalid r hr)"""
+LENGTH_HEAD = "public theorem length_packRow (q : List Int) : (packRow q).length = 7 * ((q.length + 15) / 16)"
+WITHIN_HEAD = "/-- REQ-TILE: every tile lies inside the matmul's iteration space. -/"
 
 
 def _edit(lean: Path, module: str, old: str, new: str) -> None:
@@ -122,39 +122,45 @@ def _edit(lean: Path, module: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-@pytest.fixture(scope="module")
-def sabotaged(project_build, tmp_path_factory) -> dict:
-    """Five sabotages, in Matmul and Accum (the modules few others import, so the rebuild stays short) and in
-    two new modules."""
-    root = tmp_path_factory.mktemp("sabotage")
-    lean = root / "lean"
-    shutil.copytree(REPO / "lean", lean)  # built outputs included: only the sabotaged modules rebuild
-    _edit(lean, "Matmul", MAX_PROOF, "  sorry")
-    _edit(lean, "Matmul", INT8_HEAD, f"public axiom sabotage_ax : False\n\n{INT8_HEAD}")
-    matmul = lean / "Quantproof" / "Matmul.lean"
-    text = matmul.read_text()
-    int8 = text[text.index(INT8_HEAD):text.index("/-- Half a step rounds")]
-    matmul.write_text(text.replace(int8, int8.split(" := by")[0] + " :=\n  sabotage_ax.elim\n\n"))
-    _edit(lean, "Accum", "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat) :",
-          "(hw : ∀ w ∈ ws, w.natAbs ≤ 8) (hK : as.length ≤ claimedMaxK) (n : Nat)\n"
-          "    (hextra : ws.length = as.length) :")
-    # a definition changed under unchanged statements: the same value, written so a reviewer would not blink
-    _edit(lean, "Matmul", "  dequantize s (quantize s qmin qmax w)", "  (quantize s qmin qmax w : Rat) * s")
-    # a requirement theorem proved from a declaration the kernel never checked (fixtures/sabotage/Bogus.lean):
-    # it moves to a module of its own, since importing Lean beside Matmul's proofs exceeds the memory limit
-    matmul = lean / "Quantproof" / "Matmul.lean"
-    text = matmul.read_text()
-    seed = text[text.index("/-- REQ-MM: the design's `≤ K × scale`, under"):
-                text.index("/-- REQ-MM: the design's `≤ K × scale` is false")]
-    matmul.write_text(text.replace(seed, ""))
+def _sabotage_layout(lean: Path) -> None:
+    """A `sorry` and a project axiom, under REQ-PACK."""
+    _edit(lean, "Layout", MATRIX_PROOF, "  sorry")
+    layout = lean / "Quantproof" / "Layout.lean"
+    text = layout.read_text()
+    proof = text[text.index(LENGTH_HEAD):]
+    layout.write_text(text.replace(proof, "public axiom sabotage_ax : False\n\n"
+                                   f"{LENGTH_HEAD} :=\n  sabotage_ax.elim\n\nend Quantproof\n"))
+
+
+def _sabotage_tile(lean: Path) -> None:
+    """A statement change, a definition drift under unchanged statements, and a theorem moved beside a
+    declaration the kernel never checked (fixtures/sabotage/Bogus.lean), all under REQ-TILE."""
+    _edit(lean, "Tile", "public theorem plan_exact_cover {M K N i j l : Nat} (hi : i < M)",
+          "public theorem plan_exact_cover {M K N i j l : Nat} (hextra : 0 < K) (hi : i < M)")
+    # the same bytes, written so a reviewer would not blink; its one proof follows along
+    _edit(lean, "Tile", "rowBytes (k n : Nat) : Nat := k + 4 * n", "rowBytes (k n : Nat) : Nat := 4 * n + k")
+    _edit(lean, "Tile", "(show k + 4 * n ≤ k' + 4 * n' by omega)", "(show 4 * n + k ≤ 4 * n' + k' by omega)")
+    tile = lean / "Quantproof" / "Tile.lean"
+    text = tile.read_text()
+    within = text[text.index(WITHIN_HEAD):text.index("/-! ## Exact cover -/")]
+    tile.write_text(text.replace(within, ""))
     shutil.copy(FIXTURES / "sabotage" / "Bogus.lean", lean / "Quantproof" / "Bogus.lean")
-    cheat = seed.replace(SEED_PROOF, SEED_PROOF.split(" := by")[0] + " :=\n  (Quantproof.bogus).elim")
-    (lean / "Quantproof" / "Seed.lean").write_text(
-        "module\n\npublic import Quantproof.Matmul\npublic import Quantproof.Bogus\n\n/-! REQ-MM, sabotaged. -/\n\n"
+    cheat = within.split(" := by")[0] + " :=\n  fun _ _ => (Quantproof.bogus).elim\n\n"
+    (lean / "Quantproof" / "Sabotaged.lean").write_text(
+        "module\n\npublic import Quantproof.Tile\npublic import Quantproof.Bogus\n\n/-! REQ-TILE, sabotaged. -/\n\n"
         f"namespace Quantproof\n\n{cheat}end Quantproof\n")
     root_module = lean / "Quantproof.lean"
     root_module.write_text(root_module.read_text().replace(
-        "public import Quantproof.Tile", "public import Quantproof.Tile\npublic import Quantproof.Seed"))
+        "public import Quantproof.Tile", "public import Quantproof.Tile\npublic import Quantproof.Sabotaged"))
+
+
+@pytest.fixture(scope="module")
+def sabotaged(project_build, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("sabotage")
+    lean = root / "lean"
+    shutil.copytree(REPO / "lean", lean)  # built outputs included: only the sabotaged modules rebuild
+    _sabotage_layout(lean)
+    _sabotage_tile(lean)
     out = root / "ev"
     sarif = root / "ev.sarif"
     proc = run_cli("evidence", "--project", str(lean), "--out", str(out), "--examples-scale", "0.3",
@@ -169,45 +175,46 @@ def _theorem_row(data: dict, name: str) -> dict:
 
 
 def test_sabotage_sorry_is_named(sabotaged):
-    assert "REQ-MM: Quantproof.matmul_error_le_max uses sorry" in sabotaged["verdict"]["failures"]
-    assert _theorem_row(sabotaged, "Quantproof.matmul_error_le_max")["status"] == "sorry"
+    assert "REQ-PACK: Quantproof.unpack_pack_matrix uses sorry" in sabotaged["verdict"]["failures"]
+    assert _theorem_row(sabotaged, "Quantproof.unpack_pack_matrix")["status"] == "sorry"
     assert sabotaged["build"]["status"] == "incomplete"
 
 
 def test_sabotage_axiom_is_named(sabotaged):
     failures = sabotaged["verdict"]["failures"]
-    assert "REQ-MM: Quantproof.matmul_error_seed_false_int8 rests on a project axiom" in failures
+    assert "REQ-PACK: Quantproof.length_packRow rests on a project axiom" in failures
     assert "project declares axioms: Quantproof.sabotage_ax" in failures
 
 
 def test_sabotage_statement_change_is_named(sabotaged):
-    assert "REQ-OVF: Quantproof.partial_sums_fit_int32 changed since review (suspect): the statement changed" in \
-        sabotaged["verdict"]["failures"]
-    row = _theorem_row(sabotaged, "Quantproof.partial_sums_fit_int32")
+    failures = sabotaged["verdict"]["failures"]
+    changed = [f for f in failures if f.startswith("REQ-TILE: Quantproof.plan_exact_cover changed since review")]
+    assert len(changed) == 1 and "the statement changed" in changed[0]
+    row = _theorem_row(sabotaged, "Quantproof.plan_exact_cover")
     assert row["status"] == "proved" and row["review"] == "changed"  # compiled and proved, yet not reported proved
-    assert "REQ-OVF -> Quantproof.partial_sums_fit_int32" in sabotaged["trace"]["suspect_links"]
-    assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-OVF", "REQ-MM"))
+    assert "REQ-TILE -> Quantproof.plan_exact_cover" in sabotaged["trace"]["suspect_links"]
+    assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-TILE", "REQ-PACK"))
 
 
 def test_sabotage_definition_drift_is_named(sabotaged):
-    """The statements of REQ-MM are unchanged, but a definition under them is not: suspect, naming it."""
+    """The statement of plan_tileBytes_le is unchanged, but a definition under it is not: suspect, naming it."""
     failures = sabotaged["verdict"]["failures"]
-    drift = [f for f in failures if f.startswith("REQ-MM: Quantproof.matmul_error_le changed since review (suspect)")]
-    assert len(drift) == 1 and "definition Quantproof.quantDeq changed" in drift[0]
+    drift = [f for f in failures if f.startswith("REQ-TILE: Quantproof.plan_tileBytes_le changed since review")]
+    assert len(drift) == 1 and "definition Quantproof.rowBytes changed" in drift[0]
     assert "the statement changed" not in drift[0]
-    row = _theorem_row(sabotaged, "Quantproof.matmul_error_le")
-    assert row["status"] == "proved" and row["review"] == "changed" and "Quantproof.quantDeq" in row["covers"]
+    row = _theorem_row(sabotaged, "Quantproof.plan_tileBytes_le")
+    assert row["status"] == "proved" and row["review"] == "changed" and "Quantproof.rowBytes" in row["covers"]
 
 
 def test_sabotage_unchecked_declaration_is_caught_by_replay(sabotaged):
     """`Quantproof.bogus : False` was added without the kernel; the audit alone calls the theorem proved."""
-    assert _theorem_row(sabotaged, "Quantproof.matmul_error_le_seed")["status"] == "proved"
+    assert _theorem_row(sabotaged, "Quantproof.plan_within")["status"] == "proved"
     failures = sabotaged["verdict"]["failures"]
-    assert any(f.startswith("REQ-MM: Quantproof.matmul_error_le_seed fails kernel replay: Quantproof.bogus: ")
+    assert any(f.startswith("REQ-TILE: Quantproof.plan_within fails kernel replay: Quantproof.bogus: ")
                for f in failures)
     rejected = {f["name"]: f["message"] for f in sabotaged["replay"]["failures"]}
     assert "(kernel) declaration type mismatch" in rejected["Quantproof.bogus"]
-    assert set(rejected) == {"Quantproof.bogus", "Quantproof.matmul_error_le_seed"}  # and what rests on it
+    assert set(rejected) == {"Quantproof.bogus", "Quantproof.plan_within"}  # and what rests on it
     assert sabotaged["replay"]["complete"] and sabotaged["replay"]["checked"] > 300
 
 
@@ -229,13 +236,13 @@ def test_sabotage_sarif_reads_back_with_its_rules_and_locations(sabotaged):
     rules = {r.id for r in run.tool.driver.rules}
     results = {(r.rule_id, r.message.text.split(":")[0]): r for r in run.results}
     assert {r.rule_id for r in run.results} <= rules
-    for rule in ("REQ-MM/theorem-not-proved", "REQ-OVF/suspect-link", "REQ-MM/suspect-link",
-                 "REQ-MM/replay-rejected", "replay-rejected", "option-weakens-checking"):
+    for rule in ("REQ-PACK/theorem-not-proved", "REQ-TILE/suspect-link", "REQ-TILE/replay-rejected",
+                 "replay-rejected", "option-weakens-checking"):
         assert rule in rules, rule
     unproved = next(r for (rid, subject), r in results.items()
-                    if rid == "REQ-MM/theorem-not-proved" and "matmul_error_le_max" in subject)
+                    if rid == "REQ-PACK/theorem-not-proved" and "unpack_pack_matrix" in subject)
     where = unproved.locations[0].physical_location
-    assert where.artifact_location.uri == "lean/Quantproof/Matmul.lean" and where.region.start_line > 1
+    assert where.artifact_location.uri == "lean/Quantproof/Layout.lean" and where.region.start_line > 1
     fingerprints = [r.partial_fingerprints["quantproofFinding/v1"] for r in run.results]
     assert len(set(fingerprints)) == len(fingerprints)  # one alert per finding, stable across runs
 
