@@ -4,11 +4,13 @@ agrees with NumPy bit for bit and disagrees with a broken kernel; the claims aud
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from tests.helpers import REPO, run_cli
+from verifier import planner
 from verifier.checks import claims, properties
 from verifier.checks.catalog import PROPERTIES, run_all
 from verifier.checks.properties import Property, Recorder, run_property
@@ -58,7 +60,7 @@ def test_a_strategy_that_filters_everything_fails():
     assert not result.passed and "FailedHealthCheck" in (result.counterexample or "")
 
 
-def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain):
+def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, toolchain):
     from verifier.checks.differential import families, results, snippets
     from verifier.lean.batch import run_batch
 
@@ -76,9 +78,25 @@ def test_differential_agrees_and_catches_a_near_tie_bug(project_build, toolchain
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("verifier.checks.differential.quantize_levels", naive_quantize_levels)
         broken = [f for f in families(11) if f.name in ("quantize", "dequantize", "pack_pair")]
-    found = results(broken, run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(broken)))
-    assert next(r for r in found if r.name == "quantize").disagreements >= 1
-    assert next(r for r in found if r.name == "pack_pair").disagreements == 0
+    # planners that forget the second weight buffer, or charge a chunk straddling two groups for one
+    for fault, attr, value in (("single-buffer", "fixed_bytes", _single_buffered),
+                               ("one-group", "groups_touched", lambda k0, k: -(-k // 128))):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(planner, attr, value)
+            broken += [replace(f, name=f"{f.name}-{fault}") for f in families(11) if f.name == "plan_shape"]
+    broken += _kernel_bug_families()
+    batch = run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(broken))
+    assert batch.killed is None and not batch.header_errors
+    found = {r.name: r for r in results(broken, batch)}
+    assert found["quantize"].disagreements >= 1
+    assert found["pack_pair"].disagreements == 0
+    assert found["plan_shape-single-buffer"].disagreements >= 1
+    assert found["plan_shape-one-group"].disagreements >= 1
+    _assert_kernel_bugs_caught(found)
+
+
+def _single_buffered(k0: int, k: int, n: int) -> int:
+    return planner.weight_bytes(k, n) + planner.scale_block_bytes(k0, k, n) + 256
 
 
 def _reference_rmse(w: np.ndarray) -> tuple[float, float]:
@@ -123,18 +141,13 @@ def test_check_command_end_to_end(project_build):
     assert "check PASSED" in table.stdout and "Differential (Lean kernel vs NumPy)" in table.stdout
 
 
-def test_kernel_differential_catches_a_forgotten_lane_scale_and_int16_partials(project_build, toolchain,
-                                                                                monkeypatch):
+def _kernel_bug_families() -> list:
     """The end-to-end differential family (Lean's kernel from float inputs against NumPy's reference twin)
-    disagrees with a twin that forgets the second lane's scale, and with one that accumulates in int16;
-    the honest twin agrees. One Lean process evaluates all three, on the shapes each bug shows in: two groups
-    of 16 (a second lane scale to forget) and one group of 128 (the only partials past int16)."""
-    from dataclasses import replace
-
-    from verifier.checks.differential import results, snippets
+    for an honest twin, one that forgets the second lane's scale, and one that accumulates in int16, on the
+    shapes each bug shows in: two groups of 16 (a second lane scale to forget) and one group of 128 (the only
+    partials past int16)."""
     from verifier.checks.kernel_cases import kernel_families
     from verifier.kernels import reference
-    from verifier.lean.batch import run_batch
 
     honest_kernel, honest_partials = reference.reference_kernel, reference.lane_partials
 
@@ -144,24 +157,24 @@ def test_kernel_differential_catches_a_forgotten_lane_scale_and_int16_partials(p
     def int16_partials(a, q, g):
         return (honest_partials(a, q, g) + 2**15) % 2**16 - 2**15
 
-    variants = {}
+    variants = []
     for name, attr, value, shapes in (
             ("honest", None, None, ("Quantproof.rowScales 16 2 ", "Quantproof.rowScales 128 1 ")),
             ("one-scale", "reference_kernel", forgets_second_scale, ("Quantproof.rowScales 16 2 ",)),
             ("int16", "lane_partials", int16_partials, ("Quantproof.rowScales 128 1 ",))):
-        with monkeypatch.context() as patch:
+        with pytest.MonkeyPatch.context() as patch:
             if attr == "reference_kernel":
                 patch.setattr("verifier.checks.kernel_cases.reference_kernel", value)
             elif attr:
                 patch.setattr(reference, attr, value)
             fams = [f for f in kernel_families(np.random.default_rng(3), 4) if f.name == "kernel_output"]
-        variants[name] = [replace(f, name=f"{f.name}-{name}", cases=[c for c in f.cases if c[0].startswith(shapes)])
-                          for f in fams]
-    everything = [f for fams in variants.values() for f in fams]
-    batch = run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(everything))
-    assert batch.killed is None and not batch.header_errors
-    found = {r.name: r for r in results(everything, batch)}
-    assert [len(found[f"kernel_output-{name}"].cases) for name in variants] == [8, 4, 4]
+        variants += [replace(f, name=f"{f.name}-{name}", cases=[c for c in f.cases if c[0].startswith(shapes)])
+                     for f in fams]
+    return variants
+
+
+def _assert_kernel_bugs_caught(found: dict) -> None:
+    assert [len(found[f"kernel_output-{name}"].cases) for name in ("honest", "one-scale", "int16")] == [8, 4, 4]
     assert found["kernel_output-honest"].disagreements == 0
     assert found["kernel_output-one-scale"].disagreements == len(found["kernel_output-one-scale"].cases)
     int16 = found["kernel_output-int16"]

@@ -112,6 +112,7 @@ MATRIX_PROOF = """  conv => rhs; rw [← List.map_id rows]
   rw [← hlen r hr]
   exact unpackRow_packRow (hvalid r hr)"""
 LENGTH_HEAD = "public theorem length_packRow (q : List Int) : (packRow q).length = 7 * ((q.length + 15) / 16)"
+FITS_HEAD = "/-- REQ-TILE: every tile's reduction and column extents fit the 320×320 array. -/"
 WITHIN_HEAD = "/-- REQ-TILE: every tile lies inside the matmul's iteration space. -/"
 
 
@@ -135,14 +136,14 @@ def _sabotage_layout(lean: Path) -> None:
 def _sabotage_tile(lean: Path) -> None:
     """A statement change, a definition drift under unchanged statements, and a theorem moved beside a
     declaration the kernel never checked (fixtures/sabotage/Bogus.lean), all under REQ-TILE."""
-    _edit(lean, "Tile", "public theorem plan_exact_cover {M K N i j l : Nat} (hi : i < M)",
-          "public theorem plan_exact_cover {M K N i j l : Nat} (hextra : 0 < K) (hi : i < M)")
-    # the same bytes, written so a reviewer would not blink; its one proof follows along
-    _edit(lean, "Tile", "rowBytes (k n : Nat) : Nat := k + 4 * n", "rowBytes (k n : Nat) : Nat := 4 * n + k")
-    _edit(lean, "Tile", "(show k + 4 * n ≤ k' + 4 * n' by omega)", "(show 4 * n + k ≤ 4 * n' + k' by omega)")
+    _edit(lean, "Tile", "public theorem mem_groupsTouched {k0 k G : Nat} :",
+          "public theorem mem_groupsTouched {k0 k G : Nat} (hextra : 0 < k) :")
+    # the same bytes, written so a reviewer would not blink
+    _edit(lean, "Tile", "Nat := actRowBytes k + actScaleRowBytes + accRowBytes n + outRowBytes n",
+          "Nat := accRowBytes n + outRowBytes n + actRowBytes k + actScaleRowBytes")
     tile = lean / "Quantproof" / "Tile.lean"
     text = tile.read_text()
-    within = text[text.index(WITHIN_HEAD):text.index("/-! ## Exact cover -/")]
+    within = text[text.index(FITS_HEAD):text.index(WITHIN_HEAD)]
     tile.write_text(text.replace(within, ""))
     shutil.copy(FIXTURES / "sabotage" / "Bogus.lean", lean / "Quantproof" / "Bogus.lean")
     cheat = within.split(" := by")[0] + " :=\n  fun _ _ => (Quantproof.bogus).elim\n\n"
@@ -188,11 +189,11 @@ def test_sabotage_axiom_is_named(sabotaged):
 
 def test_sabotage_statement_change_is_named(sabotaged):
     failures = sabotaged["verdict"]["failures"]
-    changed = [f for f in failures if f.startswith("REQ-TILE: Quantproof.plan_exact_cover changed since review")]
+    changed = [f for f in failures if f.startswith("REQ-TILE: Quantproof.mem_groupsTouched changed since review")]
     assert len(changed) == 1 and "the statement changed" in changed[0]
-    row = _theorem_row(sabotaged, "Quantproof.plan_exact_cover")
+    row = _theorem_row(sabotaged, "Quantproof.mem_groupsTouched")
     assert row["status"] == "proved" and row["review"] == "changed"  # compiled and proved, yet not reported proved
-    assert "REQ-TILE -> Quantproof.plan_exact_cover" in sabotaged["trace"]["suspect_links"]
+    assert "REQ-TILE -> Quantproof.mem_groupsTouched" in sabotaged["trace"]["suspect_links"]
     assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-TILE", "REQ-PACK"))
 
 
@@ -208,13 +209,13 @@ def test_sabotage_definition_drift_is_named(sabotaged):
 
 def test_sabotage_unchecked_declaration_is_caught_by_replay(sabotaged):
     """`Quantproof.bogus : False` was added without the kernel; the audit alone calls the theorem proved."""
-    assert _theorem_row(sabotaged, "Quantproof.plan_within")["status"] == "proved"
+    assert _theorem_row(sabotaged, "Quantproof.plan_fits_array")["status"] == "proved"
     failures = sabotaged["verdict"]["failures"]
-    assert any(f.startswith("REQ-TILE: Quantproof.plan_within fails kernel replay: Quantproof.bogus: ")
+    assert any(f.startswith("REQ-TILE: Quantproof.plan_fits_array fails kernel replay: Quantproof.bogus: ")
                for f in failures)
     rejected = {f["name"]: f["message"] for f in sabotaged["replay"]["failures"]}
     assert "(kernel) declaration type mismatch" in rejected["Quantproof.bogus"]
-    assert set(rejected) == {"Quantproof.bogus", "Quantproof.plan_within"}  # and what rests on it
+    assert set(rejected) == {"Quantproof.bogus", "Quantproof.plan_fits_array"}  # and what rests on it
     assert sabotaged["replay"]["complete"] and sabotaged["replay"]["checked"] > 300
 
 
@@ -275,7 +276,9 @@ def test_sabotage_kernel_bug(project_build, toolchain, tmp_path, monkeypatch):
 
     monkeypatch.setattr(properties, "quantize_levels", floor_levels)
     monkeypatch.setattr(differential, "quantize_levels", floor_levels)
-    doc = collect(toolchain, REPO / "lean", REPO, ["evidence"], EvidenceOptions(examples_scale=0.3))
+    # few differential cases: any near-tie case shows the bug, and the full batch runs in tests/test_checks.py
+    doc = collect(toolchain, REPO / "lean", REPO, ["evidence"],
+                  EvidenceOptions(examples_scale=0.3, differential_cases=4))
     failures = doc.verdict.failures
     assert doc.verdict.status == "FAIL"
     assert any(f.startswith("REQ-QERR: property quant_error_in_range failed") for f in failures)

@@ -28,6 +28,7 @@ class Requirement:
     lean: tuple[str, ...]
     python: tuple[str, ...]
     differential: tuple[str, ...]
+    leaves_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def load_spec(path: Path = SPEC_FILE) -> Spec:
         constants = {name: Constant(name, int(c["value"]), str(c["lean"]), str(c.get("unit", "")))
                      for name, c in data["constants"].items()}
         reqs = tuple(Requirement(r["id"], r["title"], " ".join(r["text"].split()), tuple(r["lean"]),
-                                 tuple(r["python"]), tuple(r.get("differential", ()))) for r in data["requirement"])
+                                 tuple(r["python"]), tuple(r.get("differential", ())),
+                                 tuple(str(x) for x in r.get("leaves_out", ()))) for r in data["requirement"])
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{path}: not a valid requirements file ({type(exc).__name__}: {exc})") from None
     ids = [r.id for r in reqs]

@@ -16,7 +16,10 @@ namespace Quantproof
 /-- Columns of the systolic processing-element array. -/
 @[expose] public def peCols : Nat := 320
 
-/-- On-chip memory available to one tile, in bytes: 220 KiB. -/
+/-- On-chip memory available to one tile, in bytes: 220 KiB. The design documents write "220 KB"
+(`tile_memory ≤ 220 KB`); it is read as 220 × 1024 bytes because on-chip SRAM is sized in binary
+units (the JEDEC memory convention, KB = 1024 B). Under the SI reading (220,000 B) the planner's
+reserve would have to grow by 5,280 bytes. -/
 @[expose] public def tileBudgetBytes : Nat := 220 * 1024
 
 /-- Weights that share one pair of scales along the reduction dimension K. -/

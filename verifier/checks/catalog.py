@@ -1,12 +1,14 @@
-"""Every property check, in one place: the format's (properties.py) and the kernel's (kernel_properties.py)."""
+"""Every property check, in one place: the format's (properties.py), the planner's
+(planner_properties.py) and the kernel's (kernel_properties.py)."""
 
 from __future__ import annotations
 
 from verifier.checks.kernel_properties import KERNEL_PROPERTIES
 from verifier.checks.model import DEFAULT_SEED, PropertyResult
+from verifier.checks.planner_properties import PLANNER_PROPERTIES
 from verifier.checks.properties import BASE_PROPERTIES, Property, run_property
 
-PROPERTIES: tuple[Property, ...] = BASE_PROPERTIES + KERNEL_PROPERTIES
+PROPERTIES: tuple[Property, ...] = BASE_PROPERTIES + PLANNER_PROPERTIES + KERNEL_PROPERTIES
 
 
 def run_all(seed_value: int = DEFAULT_SEED, scale: float = 1.0, only: set[str] | None = None) -> list[PropertyResult]:

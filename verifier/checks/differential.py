@@ -23,7 +23,8 @@ from verifier.kernels.quant import dequantize_levels, quantize_levels, quantize_
 from verifier.lean.batch import BatchResult, Snippet, run_batch
 from verifier.lean.process import Limits
 from verifier.lean.toolchain.base import Toolchain
-from verifier.planner import plan, plan_shape, tile_bytes, tile_count
+from verifier.planner import check_reserve, max_reserve, plan, plan_shape, plan_traffic, tile_bytes, tile_count
+from verifier.requirements import spec
 
 IMPORTS = ("Quantproof",)
 
@@ -141,26 +142,39 @@ def _accumulator_families(rng: np.random.Generator, n: int) -> list[Family]:
 
 
 def _tile_families(rng: np.random.Generator, n: int) -> list[Family]:
-    shapes = [(1, 8192, 8192), (64, 8192, 28672), (1, 1, 1), (7, 319, 321), (2048, 4096, 4096), (5, 100, 700)]
-    shapes += [tuple(int(v) for v in rng.integers(1, 50000, 3)) for _ in range(n)]
-    dims, counts = [], []
-    for m, k, nn in shapes:
-        sh = plan_shape(m, k, nn)
-        b = tile_bytes(sh.rows, sh.reds, sh.cols)
-        dims.append((f"Quantproof.planRows {m} {k} {nn} = {sh.rows} ∧ Quantproof.planReds {k} = {sh.reds} ∧ "
-                     f"Quantproof.planCols {nn} = {sh.cols} ∧ Quantproof.tileBytes {sh.rows} {sh.reds} {sh.cols} = {b}",
-                     f"{sh} {b} B", "decide"))
-    for m, k, nn in [(3, 400, 330), (1, 700, 20), (120, 321, 5), (2, 2, 2)]:
-        tiles = list(plan(m, k, nn))
+    """The planner's choices and byte counts, and whole plans, at several reserves."""
+    top = max_reserve()
+    shapes = [(1, 8192, 8192, None), (2048, 8192, 28672, None), (1, 1, 1, 0), (7, 319, 321, top),
+              (2048, 28672, 8192, 0), (5, 100, 700, 50_000)]
+    shapes += [(*(int(v) for v in rng.integers(1, 50000, 3)), int(rng.integers(0, top + 1))) for _ in range(n)]
+    dims = []
+    for m, k, nn, res in shapes:
+        r = check_reserve(res)
+        sh = plan_shape(m, k, nn, r)
+        k0 = int(rng.integers(0, 4 * spec().value("group_size")))
+        b, b0 = tile_bytes(sh.rows, 0, sh.reds, sh.cols), tile_bytes(sh.rows, k0, sh.reds, sh.cols)
+        traffic = plan_traffic(m, k, nn, sh.rows, sh.cols)
+        dims.append((f"Quantproof.planRows {r} {m} {k} {nn} = {sh.rows} ∧ Quantproof.planReds {k} = {sh.reds} ∧ "
+                     f"Quantproof.planCols {r} {m} {k} {nn} = {sh.cols} ∧ "
+                     f"Quantproof.tileBytes {sh.rows} 0 {sh.reds} {sh.cols} = {b} ∧ "
+                     f"Quantproof.tileBytes {sh.rows} {k0} {sh.reds} {sh.cols} = {b0} ∧ "
+                     f"Quantproof.planTraffic {m} {k} {nn} {sh.rows} {sh.cols} = {traffic}",
+                     f"{sh} {b} B, at {k0}: {b0} B, {traffic} B moved", "decide +kernel"))
+    plans = []
+    for m, k, nn, res in [(3, 400, 330, 0), (1, 700, 20, None), (120, 321, 5, top), (2, 2, 2, 0),
+                          (40, 600, 90, top - 20_000)]:
+        r = check_reserve(res)
+        tiles = list(plan(m, k, nn, r))
         body = ", ".join(f"({t.row}, {t.red}, {t.col}, {t.rows}, {t.reds}, {t.cols})" for t in tiles)
-        counts.append((f"(Quantproof.plan {m} {k} {nn}).map Quantproof.Tile.toTuple = [{body}] ∧ "
-                       f"(Quantproof.plan {m} {k} {nn}).length = "
-                       f"{tile_count(m, k, nn)}", f"{len(tiles)} tiles", "decide +kernel"))
+        plans.append((f"(Quantproof.plan {r} {m} {k} {nn}).map Quantproof.Tile.toTuple = [{body}] ∧ "
+                      f"(Quantproof.plan {r} {m} {k} {nn}).length = {tile_count(m, k, nn, r)} ∧ "
+                      f"Quantproof.maxReserve = {top}", f"{len(tiles)} tiles", "decide +kernel"))
     return [
-        Family("plan_shape", "REQ-TILE", "Quantproof.planRows/planReds/planCols/tileBytes",
-               "verifier.planner.plan_shape / tile_bytes", "same constants from requirements.toml", dims),
+        Family("plan_shape", "REQ-TILE", "Quantproof.planRows/planReds/planCols/tileBytes/planTraffic",
+               "verifier.planner.plan_shape / tile_bytes / plan_traffic", "same constants from requirements.toml",
+               dims),
         Family("plan_tiles", "REQ-TILE", "Quantproof.plan", "verifier.planner.plan",
-               "every tile, in order", counts),
+               "every tile, in order", plans),
     ]
 
 

@@ -105,7 +105,8 @@ class ClosedFormResult:
 
 @dataclass(frozen=True)
 class RooflineRow:
-    """One layer on the LPU model: planned tile, array utilisation, and what bounds it."""
+    """One layer on the LPU model: planned tile, its slack, array utilisation, off-chip traffic against the
+    lower bound, and what bounds the layer."""
 
     layer: str
     m: int
@@ -118,6 +119,14 @@ class RooflineRow:
     intensity: float
     bound: str
     seconds: float
+    slack_bytes: int = 0
+    bytes_moved: int = 0
+    lower_bound_bytes: int = 0
+    scheme: str = ""
+
+    @property
+    def traffic_ratio(self) -> float:
+        return self.bytes_moved / self.lower_bound_bytes if self.lower_bound_bytes else 1.0
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from verifier import planner
 from verifier.checks import catalog, properties
 from verifier.checks.model import MutantResult
 from verifier.kernels import activations, matmul, pack, quant, reference
@@ -49,20 +50,36 @@ def _swapped_halves(first, second):
     return ((second.astype(np.uint8) & 0x7) << 4 | (first.astype(np.uint8) & 0xF)).astype(np.uint8)
 
 
-def _greedy_plan(m: int, k: int, n: int):
-    # a planner that forgets the budget: full 320-row tiles
-    for r in range(0, m, 320):
-        for kk in range(0, k, 320):
-            for c in range(0, n, 320):
-                yield Tile(r, kk, c, min(320, m - r), min(320, k - kk), min(320, n - c))
+def _rows_ignoring_budget(reserve: int, m: int, k: int, n: int) -> int:
+    return max(1, min(m, 320))  # as many rows as the array has, whatever the memory
 
 
-def _overlapping_plan(m: int, k: int, n: int):
-    for t in properties_plan_original(m, k, n):
+def _single_buffered(k0: int, k: int, n: int) -> int:
+    return planner.weight_bytes(k, n) + planner.scale_block_bytes(k0, k, n) + 256  # no prefetch buffer
+
+
+def _one_group_per_chunk(k0: int, k: int) -> int:
+    return -(-k // 128)  # ⌈k / g⌉ wherever the chunk starts
+
+
+def _unaligned_reds(k: int) -> int:
+    return min(k, 320)  # chunks of 320 start mid-group
+
+
+def _rows_without_drain(k: int, n: int) -> int:
+    return 2 * k + 16 + 4 * n + 4 * n  # forgets the output drain buffer
+
+
+def _traffic_weights_once(m: int, k: int, n: int, tm: int, tn: int) -> int:
+    return planner.traffic_lower_bound(m, k, n) + (-(-n // tn) - 1) * planner.layer_act_bytes(m, k)
+
+
+_original_plan = planner.plan
+
+
+def _overlapping_plan(m: int, k: int, n: int, reserve: int | None = None):
+    for t in _original_plan(m, k, n, reserve):
         yield Tile(t.row, t.red, t.col, t.rows + (1 if t.row + t.rows < m else 0), t.reds, t.cols)
-
-
-properties_plan_original = properties.plan
 
 
 def _wrapping_int_matmul(a, q):
@@ -111,10 +128,20 @@ MUTANTS: tuple[Mutant, ...] = (
            ("unpack_table_matches_spec",), lambda: _swap(properties, "PAIR_TABLE", _bad_table())),
     Mutant("accumulator-int16", "REQ-OVF", "accumulates in int16", ("accumulator_no_overflow",),
            lambda: _swap(properties.mm, "int_matmul", _wrapping_int_matmul)),
-    Mutant("planner-ignores-budget", "REQ-TILE", "tiles of 320 rows regardless of memory",
-           ("planner_within_budget",), lambda: _swap(properties, "plan", _greedy_plan)),
-    Mutant("planner-overlap", "REQ-TILE", "row tiles overlap by one row", ("planner_exact_cover",),
-           lambda: _swap(properties, "plan", _overlapping_plan)),
+    Mutant("planner-ignores-budget", "REQ-TILE", "tiles of as many rows as the array has, whatever the memory",
+           ("planner_within_budget",), lambda: _swap(planner, "rows_for", _rows_ignoring_budget)),
+    Mutant("planner-single-buffer", "REQ-TILE", "the weight stream is not double-buffered",
+           ("planner_within_budget",), lambda: _swap(planner, "fixed_bytes", _single_buffered)),
+    Mutant("planner-one-group-per-chunk", "REQ-TILE", "a chunk is charged ⌈k/g⌉ scale groups wherever it starts",
+           ("planner_scale_groups",), lambda: _swap(planner, "groups_touched", _one_group_per_chunk)),
+    Mutant("planner-unaligned-chunks", "REQ-TILE", "K chunks of 320 that start mid-group",
+           ("planner_within_budget", "planner_scale_groups"), lambda: _swap(planner, "plan_reds", _unaligned_reds)),
+    Mutant("planner-no-drain-buffer", "REQ-TILE", "the output drain buffer is not counted",
+           ("planner_within_budget",), lambda: _swap(planner, "row_bytes", _rows_without_drain)),
+    Mutant("planner-traffic-weights-once", "REQ-TILE", "traffic counts the weights once, not once per M block",
+           ("planner_traffic",), lambda: _swap(planner, "plan_traffic", _traffic_weights_once)),
+    Mutant("planner-overlap", "REQ-TILE", "row tiles overlap by one row",
+           ("planner_exact_cover", "planner_tiled_equals_untiled"), lambda: _swap(planner, "plan", _overlapping_plan)),
     Mutant("lane-scale-nearest", "REQ-SCALE", "lane scales rounded to the nearest fp16 instead of up",
            ("lane_scales_exact", "weights_in_lane_range"), lambda: _swap(quant, "lane_scales", _nearest_lane_scales)),
     Mutant("activation-scale-128", "REQ-ACT", "activation scale max|x| / 128 instead of / 127",
@@ -181,6 +208,6 @@ def run_mutants(seed: int = properties.DEFAULT_SEED, scale: float = 0.5) -> list
     for mutant in MUTANTS:
         with mutant.patch():
             failed = tuple(name for name in mutant.properties
-                           if not properties.run_property(by_name[name], seed, scale).passed)
+                           if not properties.run_property(by_name[name], seed, scale, shrink=False).passed)
         results.append(MutantResult(mutant.name, mutant.req, mutant.fault, mutant.properties, bool(failed), failed))
     return results

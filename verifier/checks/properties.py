@@ -1,4 +1,4 @@
-"""Property checks (Hypothesis): the NumPy kernels and the planner against the bounds Lean proves.
+"""Property checks (Hypothesis): the NumPy kernels against the bounds Lean proves.
 
 Each property names its requirement, draws from real strategies over values, scales, shapes and
 widths, records its seed and how many examples ran and were filtered, and reports its worst margin
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, seed, settings
+from hypothesis import HealthCheck, Phase, assume, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -23,7 +23,6 @@ from verifier.closed_forms import max_safe_k, seed_bound_condition
 from verifier.kernels import matmul as mm
 from verifier.kernels.pack import HI_MAX, HI_MIN, LO_MAX, LO_MIN, PAIR_TABLE, pack_pairs, pack_weights, unpack_weights
 from verifier.kernels.quant import quantize_levels, quantize_weights
-from verifier.planner import plan, plan_shape, tile_bytes
 from verifier.requirements import spec
 
 LANES = {"hi": (HI_MIN, HI_MAX), "lo": (LO_MIN, LO_MAX)}
@@ -63,16 +62,19 @@ class Property:
     examples: int = 100
 
 
-def _settings(n: int) -> settings:
-    return settings(max_examples=n, database=None, deadline=None, derandomize=False,
+def _settings(n: int, shrink: bool) -> settings:
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+    return settings(max_examples=n, database=None, deadline=None, derandomize=False, phases=phases,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def run_property(prop: Property, seed_value: int = DEFAULT_SEED, scale: float = 1.0) -> PropertyResult:
-    """Run one property; a failure is recorded with its (shrunk) counterexample, never raised."""
+def run_property(prop: Property, seed_value: int = DEFAULT_SEED, scale: float = 1.0,
+                 shrink: bool = True) -> PropertyResult:
+    """Run one property; a failure is recorded with its counterexample (shrunk unless `shrink` is off: the
+    mutant runs only need to know that it fails), never raised."""
     rec = Recorder()
     examples = max(5, int(prop.examples * scale))
-    test = seed(seed_value)(_settings(examples)(prop.build(rec)))
+    test = seed(seed_value)(_settings(examples, shrink)(prop.build(rec)))
     start = time.monotonic()
     passed, cex = True, None
     try:
@@ -270,56 +272,6 @@ def _closed_form_matmul_error(rec: Recorder):
     return test
 
 
-# --- REQ-TILE --------------------------------------------------------------------------------------------
-
-_dims = st.one_of(st.integers(1, 400), st.integers(1, 40000), st.sampled_from([1, 319, 320, 321, 8192, 28672]))
-
-
-def _distinct_tiles(m: int, k: int, n: int) -> set[tuple[int, int, int]]:
-    shape = plan_shape(m, k, n)
-    sizes = []
-    for total, step in ((m, shape.rows), (k, shape.reds), (n, shape.cols)):
-        sizes.append({step if total >= step else total, total % step or step})
-    return {(a, b, c) for a in sizes[0] for b in sizes[1] for c in sizes[2]}
-
-
-def _planner_within_budget(rec: Recorder):
-    budget = spec().value("tile_budget_bytes")
-
-    @given(_dims, _dims, _dims)
-    def test(m, k, n):
-        rec.calls += 1
-        worst = max(tile_bytes(*t) for t in _distinct_tiles(m, k, n))
-        if m * k * n <= 2_000_000:
-            worst = max(worst, *(t.bytes for t in plan(m, k, n)))
-        rec.check(worst <= budget, f"({m},{k},{n}): a tile needs {worst} bytes > {budget}")
-        rec.margin((budget - worst) / budget)
-    return test
-
-
-def _overlap(a, b) -> bool:
-    return all(x0 < y1 and y0 < x1 for x0, x1, y0, y1 in (
-        (a.row, a.row + a.rows, b.row, b.row + b.rows), (a.red, a.red + a.reds, b.red, b.red + b.reds),
-        (a.col, a.col + a.cols, b.col, b.col + b.cols)))
-
-
-def _planner_exact_cover(rec: Recorder):
-    # boxes inside the space, pairwise disjoint, with volumes summing to M*K*N: an exact cover
-    @given(st.integers(1, 500), st.integers(1, 1000), st.integers(1, 1000))
-    def test(m, k, n):
-        rec.calls += 1
-        tiles = list(plan(m, k, n))
-        for t in tiles:
-            rec.check(t.rows > 0 and t.reds > 0 and t.cols > 0, f"({m},{k},{n}): empty tile {t}")
-            rec.check(t.row + t.rows <= m and t.red + t.reds <= k and t.col + t.cols <= n,
-                      f"({m},{k},{n}): tile {t} outside the space")
-        volume = sum(t.rows * t.reds * t.cols for t in tiles)
-        rec.check(volume == m * k * n, f"({m},{k},{n}): tiles cover {volume} points of {m * k * n}")
-        clash = next(((a, b) for i, a in enumerate(tiles) for b in tiles[i + 1:] if _overlap(a, b)), None)
-        rec.check(clash is None, f"({m},{k},{n}): tiles {clash} overlap")
-    return test
-
-
 BASE_PROPERTIES: tuple[Property, ...] = (
     Property("pack_pair_roundtrip", "REQ-PACK", "unpack(pack(a, b)) = (a, b) for valid pairs; codes < 128",
              "arrays of 0-300 pairs: first in [-8,7], second in [-4,3]", "none (exact)", _pack_pair_roundtrip),
@@ -347,9 +299,4 @@ BASE_PROPERTIES: tuple[Property, ...] = (
              _matmul_error_bound, 60),
     Property("closed_form_matmul_error", "REQ-MM", "K (s/2) max|x| <= K s exactly when max|x| <= 2",
              "K in [1,64], s, max|x| in [0,2] and (2,128]", "none (exact)", _closed_form_matmul_error, 100),
-    Property("planner_within_budget", "REQ-TILE", "every planned tile fits 220 KiB, any shape",
-             "M, K, N in [1, 40000] and edge sizes around 320", "(budget - bytes) / budget",
-             _planner_within_budget, 300),
-    Property("planner_exact_cover", "REQ-TILE", "every (i, j, l) lies in exactly one planned tile",
-             "M in [1,500], K, N in [1,1000]", "none (exact)", _planner_exact_cover, 100),
 )

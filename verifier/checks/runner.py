@@ -10,7 +10,7 @@ from verifier.closed_forms import MATMUL_ERROR_BOUND, MAX_SAFE_K, max_safe_k, se
 from verifier.lean.batch import run_batch
 from verifier.lean.process import Limits
 from verifier.lean.toolchain.base import Toolchain
-from verifier.planner import LLAMA_70B_LAYERS, plan_shape, roofline, tile_bytes, tile_count
+from verifier.planner import LLAMA_70B_LAYERS, SCHEME, plan_shape, roofline, tile_bytes, tile_count
 from verifier.requirements import spec
 
 
@@ -40,9 +40,11 @@ def roofline_rows(batches: tuple[int, ...] = (1, 64, 2048)) -> list[RooflineRow]
         for m in batches:
             shape = plan_shape(m, k, n)
             r = roofline(m, k, n)
+            used = tile_bytes(shape.rows, 0, shape.reds, shape.cols)
             rows.append(RooflineRow(name, m, k, n, f"{shape.rows}x{shape.reds}x{shape.cols}", tile_count(m, k, n),
-                                    tile_bytes(shape.rows, shape.reds, shape.cols), round(r.utilisation, 4),
-                                    round(r.intensity, 2), r.bound, r.seconds))
+                                    used, round(r.utilisation, 4), round(r.intensity, 2), r.bound, r.seconds,
+                                    spec().value("tile_budget_bytes") - used, r.bytes_moved, r.lower_bound_bytes,
+                                    SCHEME))
     return rows
 
 
@@ -96,8 +98,10 @@ def format_report(report: CheckReport) -> str:
         out.append(f"  {c.verdict.upper():<22} {c.claim}")
         out.append(f"  {'':<22} -> {c.value}")
     out.append("LPU model (320x320 PEs, 220 KiB per tile; 900 MHz and 80 TB/s assumed): LLaMA-70B layers")
+    out.append(f"  dataflow: {SCHEME}")
     for r in report.roofline:
-        out.append(f"  {r.layer:<28} M={r.m:<5} tile {r.tile:<11} {r.tiles:>6} tiles {r.tile_bytes:>7} B  "
-                   f"utilisation {r.utilisation:6.1%}  {r.intensity:7.1f} MAC/B  {r.bound}")
+        out.append(f"  {r.layer:<28} M={r.m:<5} tile {r.tile:<11} {r.tiles:>6} tiles {r.tile_bytes:>7} B "
+                   f"(slack {r.slack_bytes:>6})  utilisation {r.utilisation:6.1%}  traffic {r.bytes_moved:>14,} B "
+                   f"= {r.traffic_ratio:5.2f}x the lower bound  {r.bound}")
     out.append(f"check {'PASSED' if report.passed else 'FAILED'}")
     return "\n".join(out)

@@ -19,6 +19,7 @@ from verifier.evidence.records import (
     CheckLink,
     ComplianceRow,
     Configuration,
+    ModelExclusion,
     ProblemReport,
     RequirementAssessment,
     TheoremRow,
@@ -29,7 +30,7 @@ from verifier.evidence.records import (
 from verifier.lean.audit import AuditReport
 from verifier.lean.build.model import BuildResult
 from verifier.lean.replay import ReplayReport
-from verifier.requirements import Requirement
+from verifier.requirements import Requirement, spec
 from verifier.reviews import Review, meaning_of, review_changes, review_status
 
 _PROBLEM_OF_STATUS = {"sorry": "uses sorry", "extra-axiom": "rests on a project axiom",
@@ -213,6 +214,11 @@ def assumptions_register(audit: AuditReport,
                                 tuple(AssumptionRow(h.name, h.statement, h.role, text.discharge(h.statement))
                                       for h in t.hypotheses if h.role == "hypothesis"))
                  for t in audit.theorems)
+
+
+def model_exclusions() -> tuple[ModelExclusion, ...]:
+    """What each requirement's model leaves out, from the requirements file."""
+    return tuple(ModelExclusion(r.id, item) for r in spec().requirements for item in r.leaves_out)
 
 
 def compliance(requirements: tuple[RequirementAssessment, ...], verdict_: Verdict, trace_: TraceReport,

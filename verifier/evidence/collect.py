@@ -105,6 +105,7 @@ def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], optio
         build=built,
         audit=audit,
         assumptions=assess.assumptions_register(audit, requirements),
+        model_exclusions=assess.model_exclusions(),
         checks=checks,
         replay=replay,
         mutants=mutants,

@@ -111,6 +111,14 @@ class AssumptionRow:
 
 
 @dataclass(frozen=True)
+class ModelExclusion:
+    """Something a requirement's model does not cover, stated so a reviewer need not find it."""
+
+    requirement: str
+    item: str
+
+
+@dataclass(frozen=True)
 class AssumptionItem:
     """The hypotheses of one theorem, with how each is discharged."""
 
@@ -205,3 +213,4 @@ class EvidenceDocument:
     problem_reports: tuple[ProblemReport, ...]
     compliance: tuple[ComplianceRow, ...]
     figures: Figures
+    model_exclusions: tuple[ModelExclusion, ...] = ()
