@@ -84,7 +84,7 @@ def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(planner, attr, value)
             broken += [replace(f, name=f"{f.name}-{fault}") for f in families(11) if f.name == "plan_shape"]
-    broken += _kernel_bug_families()
+    broken = _kernel_bug_families() + broken
     batch = run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(broken))
     assert batch.killed is None and not batch.header_errors
     found = {r.name: r for r in results(broken, batch)}
@@ -180,3 +180,4 @@ def _assert_kernel_bugs_caught(found: dict) -> None:
     int16 = found["kernel_output-int16"]
     assert 1 <= int16.disagreements < len(int16.cases)  # only the rows whose partials pass int16 wrap
     assert all("all at their peaks" in c.numpy_value for c in int16.cases if not c.agreed)
+    assert not any("Lean stopped" in (c.lean_message or "") for f in found.values() for c in f.cases)

@@ -4,6 +4,11 @@ A portable Lean process costs ~12 s to start, so checks (constants agree, theore
 evaluates the spec on sampled inputs) are written as separate commands of one generated file; an
 error in one command does not stop the others, and each message is mapped back to its snippet by
 line. The file imports the project's compiled modules, so the project must be built first.
+
+Silence is not success: Lean exits with 1 both when a file has errors and when it crashes (the
+WebAssembly build runs out of stack on deep kernel evaluations), and after a crash the remaining
+commands say nothing. So each snippet is followed by a mark command whose message shows that Lean got
+past it; a snippet whose mark never answered fails.
 """
 
 from __future__ import annotations
@@ -75,8 +80,16 @@ def render(imports: Sequence[str], snippets: Sequence[Snippet], opens: Sequence[
         start = len(lines) + 1
         lines += snip.code.rstrip("\n").splitlines()
         spans.append(range(start, len(lines) + 1))
-        lines.append("")
+        lines += [MARK, ""]
     return "\n".join(lines) + "\n", spans
+
+
+MARK = "#check Nat"  # answers "Nat : Type" on its own line: Lean got this far
+
+
+def _marked(diags: Sequence[Diagnostic], span: range) -> bool:
+    """Whether the mark after the snippet at `span` answered."""
+    return any(d.line == span.stop and d.severity == "information" for d in diags)
 
 
 def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets: Sequence[Snippet],
@@ -126,6 +139,9 @@ def _run(chain: Toolchain, lean_dir: Path, text: str, spans: list[range], snippe
     results = []
     for snip, span in zip(snippets, spans, strict=True):
         mine = tuple(d for d in diags if d.line in span)
+        if not _marked(diags, span):
+            mine += (Diagnostic("error", "quantproof.notReached", f"Lean stopped before this snippet's end (exit "
+                                f"{run.returncode}): no verdict", lean.source.name, span.start, 0),)
         bad = any(d.severity == "error" or d.is_sorry for d in mine)
         times = [t.seconds for t in output.timings if t.line in span]
         results.append(SnippetResult(snip.key, healthy and not bad, mine, round(sum(times), 4) if times else None,
