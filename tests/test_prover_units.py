@@ -243,3 +243,21 @@ def test_dojo_backend_against_a_stand_in():
     assert env.stats.lean_processes == 2 and env.stats.crashed_batches == 1  # restarted after the crash
     search = MCTS(env, ListPolicy(), SearchConfig(batch_size=4))
     assert search.run(Budget(seconds=10, lean_calls=50), "thm").proved
+
+
+class ManyPolicy:
+    def candidates(self, goal, root=False):
+        return [Candidate(f"tac{i}", 1 / 12) for i in range(12)]
+
+
+def test_every_candidate_taken_reaches_lean_so_a_dead_goal_fails():
+    """MCTS used to take a descent's candidates and then cut the batch, dropping some for good: their goal
+    stayed pending and could never be marked failed."""
+    env = ScriptedEnv()
+    env.RULES = {"P n": {}}  # nothing works
+    search = MCTS(env, ManyPolicy(), SearchConfig(batch_size=3, expand_first=8, expand_more=8,
+                                                  simulations_per_batch=8))
+    result = search.run(Budget(seconds=30, lean_calls=100), "P")
+    tried = [t for batch in env.batches for t in batch]
+    assert sorted(tried) == sorted(f"tac{i}" for i in range(12))  # each once, none dropped
+    assert result.stopped == "every candidate failed" and search.graph.root.pending == 0

@@ -171,18 +171,24 @@ class MCTS(Search):
     def allowed_edges(self, node: GoalNode) -> int:
         return math.ceil(self.config.widen_c * (node.visits + 1) ** self.config.widen_alpha)
 
-    def simulate(self, pending: dict[int, int]) -> tuple[GoalNode, list[Candidate], list[Edge]] | None:
+    def simulate(self, pending: dict[int, int], room: int) -> tuple[GoalNode, list[Candidate], list[Edge]] | None:
+        """One descent; takes at most `room` candidates, so nothing taken is left out of the batch (a taken
+        candidate that never reaches Lean would keep its goal pending for good)."""
         node, path, seen = self.graph.root, [], {id(self.graph.root)}
         while True:
             self.ensure_candidates(node)
             in_batch = pending.get(id(node), 0)
             if node.edges == [] and in_batch == 0 and node.untried:
-                return node, self.take(node, self.config.expand_first), path
+                return node, self.take(node, min(room, self.config.expand_first)), path
             if node.untried and len(node.edges) + in_batch < self.allowed_edges(node):
-                return node, self.take(node, self.config.expand_more), path
+                return node, self.take(node, min(room, self.config.expand_more)), path
             live = [e for e in node.edges if e.status == OPEN and not any(id(c) in seen for c in e.children)]
             if not live:
-                return (node, self.take(node, self.config.expand_more), path) if node.untried else None
+                if node.untried:
+                    return node, self.take(node, min(room, self.config.expand_more)), path
+                for edge in path:
+                    edge.inflight = max(0, edge.inflight - 1)
+                return None
             edge = max(live, key=lambda e: self.puct(node, e))
             edge.inflight += 1
             path.append(edge)
@@ -201,13 +207,15 @@ class MCTS(Search):
         for _ in range(self.config.simulations_per_batch):
             if len(selection) >= self.config.batch_size:
                 break
-            found = self.simulate(pending)
+            found = self.simulate(pending, self.config.batch_size - len(selection))
             if found is None or not found[1]:
+                for edge in (found[2] if found else ()):
+                    edge.inflight = max(0, edge.inflight - 1)  # a descent that took nothing holds no edge
                 continue
             node, candidates, path = found
             pending[id(node)] = pending.get(id(node), 0) + len(candidates)
             selection += [(node, c, path) for c in candidates]
-        return selection[: self.config.batch_size]
+        return selection
 
 
 class BestFirst(Search):
