@@ -59,6 +59,18 @@ def test_memory_hungry_and_unsound_tactics_are_refused():
     assert refused("omega") is None
 
 
+def test_refusal_is_by_token():
+    for leaky in ("exact (sorry)", "exact ⟨2, by sorry⟩", "refine ⟨_, ?_⟩ <;> admit",
+                  "simp\ntheorem x : False := sorry", "omega\r#eval 1", "exact (sorryAx _ false)",
+                  "set_option debug.skipKernelTC true in rfl",
+                  "decide; end", "#print axioms foo", "@[simp] theorem t : True := trivial"):
+        assert isinstance(refused(leaky), LeanError), leaky
+    for fine in ("omega", "simp [Nat.add_comm] at h ⊢", "exact ⟨n, by omega⟩", "rcases h with ⟨a, b⟩",
+                 "induction xs generalizing n with", "cases h <;> simp_all", "exact Nat.sorry_free_lemma",
+                 "refine ⟨?_, ?_⟩"):
+        assert refused(fine) is None, fine
+
+
 def test_policy_reads_the_goal_shape():
     policy = Policy(Priors())
     exists = parse_goals("a b : Nat\nh : a + 1 < b\n⊢ ∃ c, a < c ∧ c < b")[0]

@@ -7,6 +7,7 @@ A `TacticState` here holds exactly one goal; `goals(state)` splits a result into
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,14 +21,33 @@ TacticResult = TacticState | ProofFinished | LeanError
 FORBIDDEN_TACTICS = ("exact?", "try?", "apply?", "rw?", "hint", "aesop?")
 
 
+# Words that do not prove anything, and words that start a new command (a tactic string is pasted into a
+# proof, so one of these could end the proof and run its own command in the session).
+UNSOUND_WORDS = frozenset({"sorry", "admit", "native_decide", "sorryAx", "unsafe"})
+COMMAND_WORDS = frozenset({
+    "theorem", "lemma", "def", "example", "abbrev", "instance", "axiom", "opaque", "structure", "inductive",
+    "class", "import", "namespace", "section", "end", "universe", "variable", "set_option", "open", "export",
+    "attribute", "mutual", "deriving", "initialize", "builtin_initialize", "run_cmd", "run_tac", "run_elab",
+    "elab", "elab_rules", "macro", "macro_rules", "syntax", "notation", "infix", "infixl", "infixr", "prefix",
+    "postfix", "noncomputable", "private", "protected", "public", "partial", "termination_by", "decreasing_by",
+})
+_WORD = re.compile(r"[\w.'?!]+")
+
+
 def refused(tactic: str) -> LeanError | None:
-    """Tactics that exhaust memory on the portable Lean (exact?, try?) are never sent to Lean."""
-    words = tactic.replace("(", " ").replace(";", " ").split()
-    for word in words:
+    """Refuse by token, before Lean sees it: memory-hungry searches (exact?, try?), anything that proves
+    nothing (sorry, admit, native_decide), line breaks and command keywords (a new command in the session)."""
+    if "\n" in tactic or "\r" in tactic:
+        return LeanError("refused: a tactic is one line")
+    if re.search(r"#[A-Za-z_]", tactic) or "@[" in tactic:
+        return LeanError("refused: commands and attributes are not tactics")
+    for word in _WORD.findall(tactic):
         if word in FORBIDDEN_TACTICS:
             return LeanError(f"refused: `{word}` exhausts memory on the portable Lean")
-    if "sorry" in words or "admit" in words or "native_decide" in words:
-        return LeanError("refused: sorry, admit and native_decide do not prove anything")
+        if word in UNSOUND_WORDS:
+            return LeanError(f"refused: `{word}` does not prove anything")
+        if word in COMMAND_WORDS:
+            return LeanError(f"refused: `{word}` starts a command, not a tactic")
     return None
 
 
