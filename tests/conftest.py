@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.helpers import REPO
@@ -46,4 +48,37 @@ def project_build(toolchain):
     result = build(REPO / "lean", toolchain, BuildOptions(jobs=2))
     assert result.status == "ok", [(d.location(), d.first_line()) for m in result.modules for d in m.diagnostics
                                    if d.severity == "error" or d.is_sorry]
+    _REPLAY.start(toolchain, result)
     return result
+
+
+class _WarmReplay:
+    """The kernel replay of the built project, started in the background as soon as it is built, so its saved
+    verdict is ready when the evidence tests run `quantproof evidence` (one Lean process beside the tests')."""
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+
+    def start(self, toolchain, result) -> None:
+        from verifier.lean.replay import replay_build
+
+        if self.thread is None:
+            self.thread = threading.Thread(target=replay_build, args=(toolchain, REPO / "lean", result), daemon=True)
+            self.thread.start()
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
+_REPLAY = _WarmReplay()
+
+
+@pytest.fixture(scope="session")
+def replay_ready(project_build) -> None:
+    """Wait for the background replay (tests that run the evidence pipeline reuse its verdict)."""
+    _REPLAY.wait()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _REPLAY.wait()  # never leave a Lean child running after the suite

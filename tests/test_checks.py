@@ -61,12 +61,31 @@ def test_a_strategy_that_filters_everything_fails():
 
 
 def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, toolchain):
+    """The batch `quantproof check` and `quantproof evidence` run agrees everywhere; a second batch, run beside
+    it (two Lean processes fit this machine), shows Lean catching broken kernels and planners."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from verifier.checks.differential import families, results, snippets
     from verifier.lean.batch import run_batch
 
-    # the batch `quantproof check` and `quantproof evidence` run (default seed, constants included), run here
-    # afresh; later tests' commands reuse its saved verdicts instead of starting Lean again
-    report = run_checks(toolchain, REPO / "lean", scale=0.05)
+    # the obvious float kernel (np.rint of x / s) rounds some near-ties the wrong way
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("verifier.checks.differential.quantize_levels", naive_quantize_levels)
+        broken = [f for f in families(11) if f.name in ("quantize", "dequantize", "pack_pair")]
+    # planners that forget the second weight buffer, or charge a chunk straddling two groups for one (a few
+    # shapes each: every failing case makes Lean print a large term)
+    for fault, attr, value in (("single-buffer", "fixed_bytes", _single_buffered),
+                               ("one-group", "groups_touched", lambda k0, k: -(-k // 128))):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(planner, attr, value)
+            broken += [replace(f, name=f"{f.name}-{fault}", cases=f.cases[:4])
+                       for f in families(11) if f.name == "plan_shape"]
+    broken = _kernel_bug_families() + broken
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        pending = beside.submit(run_batch, toolchain, REPO / "lean", ("Quantproof",), snippets(broken))
+        # run afresh; later tests' commands reuse its saved verdicts instead of starting Lean again
+        report = run_checks(toolchain, REPO / "lean", scale=0.05)
+        batch = pending.result()
     assert report.lean_killed is None and not report.lean_header_errors
     assert report.constants and all(c.agreed for c in report.constants)
     results_ = report.differential
@@ -74,18 +93,6 @@ def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, 
     assert [r.name for r in results_ if r.disagreements] == []
     assert {r.req for r in results_} == {"REQ-PACK", "REQ-QERR", "REQ-OVF", "REQ-MM", "REQ-TILE", "REQ-SCALE",
                                          "REQ-ACT", "REQ-E2E"}
-    # the obvious float kernel (np.rint of x / s) rounds some near-ties the wrong way; Lean catches it
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("verifier.checks.differential.quantize_levels", naive_quantize_levels)
-        broken = [f for f in families(11) if f.name in ("quantize", "dequantize", "pack_pair")]
-    # planners that forget the second weight buffer, or charge a chunk straddling two groups for one
-    for fault, attr, value in (("single-buffer", "fixed_bytes", _single_buffered),
-                               ("one-group", "groups_touched", lambda k0, k: -(-k // 128))):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(planner, attr, value)
-            broken += [replace(f, name=f"{f.name}-{fault}") for f in families(11) if f.name == "plan_shape"]
-    broken = _kernel_bug_families() + broken
-    batch = run_batch(toolchain, REPO / "lean", ("Quantproof",), snippets(broken))
     assert batch.killed is None and not batch.header_errors
     found = {r.name: r for r in results(broken, batch)}
     assert found["quantize"].disagreements >= 1
