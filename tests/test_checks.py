@@ -78,7 +78,7 @@ def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, 
                                ("one-group", "groups_touched", lambda k0, k: -(-k // 128))):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(planner, attr, value)
-            broken += [replace(f, name=f"{f.name}-{fault}", cases=f.cases[:4])
+            broken += [replace(f, name=f"{f.name}-{fault}", cases=f.cases[:2])
                        for f in families(11) if f.name == "plan_shape"]
     broken = _kernel_bug_families() + broken
     with ThreadPoolExecutor(max_workers=1) as beside:

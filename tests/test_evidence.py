@@ -102,16 +102,13 @@ def test_report_in_a_real_browser(evidence):
 
 
 # --- sabotage ---------------------------------------------------------------------------------------------
-# One copy of the built project carries every source sabotage, in Tile and Layout (the modules nothing else
-# imports, so the rebuild stays short) and in two new modules; each must be named as the culprit with its own
-# reason. That one bad item alone flips the verdict is shown on the judgement itself (tests/test_judgement.py).
+# One copy of the built project carries every source sabotage, all in Tile (the module nothing else imports, so
+# the rebuild stays short) and in one new module; each must be named as the culprit with its own reason. That
+# one bad item alone flips the verdict is shown on the judgement itself (tests/test_judgement.py).
 
-MATRIX_PROOF = """  conv => rhs; rw [← List.map_id rows]
-  apply List.map_congr_left
-  intro r hr
-  rw [← hlen r hr]
-  exact unpackRow_packRow (hvalid r hr)"""
-LENGTH_HEAD = "public theorem length_packRow (q : List Int) : (packRow q).length = 7 * ((q.length + 15) / 16)"
+UNTILED_HEAD = "tiledMatmul (plan reserve M K N) x w i l = rsum K fun j => x i j * w j l := by\n"
+GROUPS_HEAD = "public theorem plan_scale_groups (reserve M K N : Nat) :"
+GROUPS_PROOF = "  fun t ht => groupsTouched_aligned (plan_red_aligned reserve M K N t ht)"
 FITS_HEAD = "/-- REQ-TILE: every tile's reduction and column extents fit the 320×320 array. -/"
 WITHIN_HEAD = "/-- REQ-TILE: every tile lies inside the matmul's iteration space. -/"
 
@@ -123,14 +120,14 @@ def _edit(lean: Path, module: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def _sabotage_layout(lean: Path) -> None:
-    """A `sorry` and a project axiom, under REQ-PACK."""
-    _edit(lean, "Layout", MATRIX_PROOF, "  sorry")
-    layout = lean / "Quantproof" / "Layout.lean"
-    text = layout.read_text()
-    proof = text[text.index(LENGTH_HEAD):]
-    layout.write_text(text.replace(proof, "public axiom sabotage_ax : False\n\n"
-                                   f"{LENGTH_HEAD} :=\n  sabotage_ax.elim\n\nend Quantproof\n"))
+def _sabotage_proofs(lean: Path) -> None:
+    """A `sorry` and a project axiom."""
+    tile = lean / "Quantproof" / "Tile.lean"
+    text = tile.read_text()
+    proof = text[text.index(UNTILED_HEAD) + len(UNTILED_HEAD):text.rindex("end Quantproof")]
+    tile.write_text(text.replace(proof, "  sorry\n\n"))
+    _edit(lean, "Tile", GROUPS_PROOF, "  sabotage_ax.elim")
+    _edit(lean, "Tile", GROUPS_HEAD, f"public axiom sabotage_ax : False\n\n{GROUPS_HEAD}")
 
 
 def _sabotage_tile(lean: Path) -> None:
@@ -145,14 +142,12 @@ def _sabotage_tile(lean: Path) -> None:
     text = tile.read_text()
     within = text[text.index(FITS_HEAD):text.index(WITHIN_HEAD)]
     tile.write_text(text.replace(within, ""))
-    shutil.copy(FIXTURES / "sabotage" / "Bogus.lean", lean / "Quantproof" / "Bogus.lean")
-    cheat = within.split(" := by")[0] + " :=\n  fun _ _ => (Quantproof.bogus).elim\n\n"
-    (lean / "Quantproof" / "Sabotaged.lean").write_text(
-        "module\n\npublic import Quantproof.Tile\npublic import Quantproof.Bogus\n\n/-! REQ-TILE, sabotaged. -/\n\n"
-        f"namespace Quantproof\n\n{cheat}end Quantproof\n")
-    root_module = lean / "Quantproof.lean"
-    root_module.write_text(root_module.read_text().replace(
-        "public import Quantproof.Tile", "public import Quantproof.Tile\npublic import Quantproof.Sabotaged"))
+    # the theorem moves into the module that adds the unchecked declaration (one module importing Lean, not two)
+    bogus = (FIXTURES / "sabotage" / "Bogus.lean").read_text()
+    bogus = bogus.replace("import Lean\n", "import Lean\npublic import Quantproof.Tile\n", 1)
+    cheat = within.split(" := by")[0] + " :=\n  fun _ _ => (Quantproof.bogus).elim\n"
+    (lean / "Quantproof" / "Bogus.lean").write_text(f"{bogus}\nnamespace Quantproof\n\n{cheat}\nend Quantproof\n")
+    # the library's glob (Quantproof.+) builds it; the root does not import it, so the root need not load Lean
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +155,7 @@ def sabotaged(project_build, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("sabotage")
     lean = root / "lean"
     shutil.copytree(REPO / "lean", lean)  # built outputs included: only the sabotaged modules rebuild
-    _sabotage_layout(lean)
+    _sabotage_proofs(lean)
     _sabotage_tile(lean)
     out = root / "ev"
     sarif = root / "ev.sarif"
@@ -176,14 +171,14 @@ def _theorem_row(data: dict, name: str) -> dict:
 
 
 def test_sabotage_sorry_is_named(sabotaged):
-    assert "REQ-PACK: Quantproof.unpack_pack_matrix uses sorry" in sabotaged["verdict"]["failures"]
-    assert _theorem_row(sabotaged, "Quantproof.unpack_pack_matrix")["status"] == "sorry"
+    assert "REQ-TILE: Quantproof.tiled_eq_untiled uses sorry" in sabotaged["verdict"]["failures"]
+    assert _theorem_row(sabotaged, "Quantproof.tiled_eq_untiled")["status"] == "sorry"
     assert sabotaged["build"]["status"] == "incomplete"
 
 
 def test_sabotage_axiom_is_named(sabotaged):
     failures = sabotaged["verdict"]["failures"]
-    assert "REQ-PACK: Quantproof.length_packRow rests on a project axiom" in failures
+    assert "REQ-TILE: Quantproof.plan_scale_groups rests on a project axiom" in failures
     assert "project declares axioms: Quantproof.sabotage_ax" in failures
 
 
@@ -194,7 +189,7 @@ def test_sabotage_statement_change_is_named(sabotaged):
     row = _theorem_row(sabotaged, "Quantproof.mem_groupsTouched")
     assert row["status"] == "proved" and row["review"] == "changed"  # compiled and proved, yet not reported proved
     assert "REQ-TILE -> Quantproof.mem_groupsTouched" in sabotaged["trace"]["suspect_links"]
-    assert all(r["status"] == "FAIL" for r in sabotaged["requirements"] if r["id"] in ("REQ-TILE", "REQ-PACK"))
+    assert {r["id"]: r["status"] for r in sabotaged["requirements"]}["REQ-TILE"] == "FAIL"
 
 
 def test_sabotage_definition_drift_is_named(sabotaged):
@@ -237,13 +232,13 @@ def test_sabotage_sarif_reads_back_with_its_rules_and_locations(sabotaged):
     rules = {r.id for r in run.tool.driver.rules}
     results = {(r.rule_id, r.message.text.split(":")[0]): r for r in run.results}
     assert {r.rule_id for r in run.results} <= rules
-    for rule in ("REQ-PACK/theorem-not-proved", "REQ-TILE/suspect-link", "REQ-TILE/replay-rejected",
+    for rule in ("REQ-TILE/theorem-not-proved", "REQ-TILE/suspect-link", "REQ-TILE/replay-rejected",
                  "replay-rejected", "option-weakens-checking"):
         assert rule in rules, rule
     unproved = next(r for (rid, subject), r in results.items()
-                    if rid == "REQ-PACK/theorem-not-proved" and "unpack_pack_matrix" in subject)
+                    if rid == "REQ-TILE/theorem-not-proved" and "tiled_eq_untiled" in subject)
     where = unproved.locations[0].physical_location
-    assert where.artifact_location.uri == "lean/Quantproof/Layout.lean" and where.region.start_line > 1
+    assert where.artifact_location.uri == "lean/Quantproof/Tile.lean" and where.region.start_line > 1
     fingerprints = [r.partial_fingerprints["quantproofFinding/v1"] for r in run.results]
     assert len(set(fingerprints)) == len(fingerprints)  # one alert per finding, stable across runs
 

@@ -32,7 +32,7 @@ def test_prove_finds_checks_and_writes_a_proof(project, toolchain, tmp_path):
 
 
 def test_a_false_statement_is_not_proved(project, toolchain, tmp_path):  # on the batch backend
-    proc = run_cli("prove", f"{project / 'Pv' / 'Goals.lean'}:false_claim", "--budget", "40", "--calls", "60",
+    proc = run_cli("prove", f"{project / 'Pv' / 'Goals.lean'}:false_claim", "--budget", "15", "--calls", "24",
                    "--backend", "batch", "--tree-out", str(tmp_path))
     assert proc.returncode == 1
     assert proc.stdout.startswith("NOT PROVED: Pv.false_claim")
