@@ -75,6 +75,15 @@ def _traffic_weights_once(m: int, k: int, n: int, tm: int, tn: int) -> int:
 
 
 _original_plan = planner.plan
+_original_roofline = planner.roofline
+
+
+def _roofline_without_fill(m: int, k: int, n: int, model=None, reserve=None):
+    r = _original_roofline(m, k, n, model, reserve)  # as if the array never filled or drained: rows cycles a tile
+    shape = planner.plan_shape(m, k, n, reserve)
+    cycles = sum(rows for _, rows in planner.chunks(m, shape.rows)) * planner.tile_count(m, k, n, reserve) \
+        // max(1, len(planner.chunks(m, shape.rows)))
+    return replace(r, utilisation=r.macs / (cycles * 320 * 320) if cycles else 0.0)
 
 
 def _overlapping_plan(m: int, k: int, n: int, reserve: int | None = None):
@@ -140,6 +149,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ("planner_within_budget",), lambda: _swap(planner, "row_bytes", _rows_without_drain)),
     Mutant("planner-traffic-weights-once", "REQ-TILE", "traffic counts the weights once, not once per M block",
            ("planner_traffic",), lambda: _swap(planner, "plan_traffic", _traffic_weights_once)),
+    Mutant("roofline-no-fill-drain", "REQ-TILE", "the roofline counts a tile's rows as its cycles (no fill or drain)",
+           ("planner_roofline",), lambda: _swap(planner, "roofline", _roofline_without_fill)),
     Mutant("planner-overlap", "REQ-TILE", "row tiles overlap by one row",
            ("planner_exact_cover", "planner_tiled_equals_untiled"), lambda: _swap(planner, "plan", _overlapping_plan)),
     Mutant("lane-scale-nearest", "REQ-SCALE", "lane scales rounded to the nearest fp16 instead of up",

@@ -189,6 +189,34 @@ def _planner_tiled_equals_untiled(rec: Recorder):
     return test
 
 
+def _planner_roofline(rec: Recorder):
+    pes = _c("pe_rows") * _c("pe_cols")
+
+    @given(st.integers(1, 300), st.integers(1, 3000), st.integers(1, 3000))
+    @example(2048, 8192, 8192)
+    @example(1, 28672, 8192)
+    def test(m, k, n):
+        rec.calls += 1
+        model = planner.LpuModel()
+        r = planner.roofline(m, k, n, model)
+        shape = planner.plan_shape(m, k, n)
+        # a tile streams its rows through the array holding its weight block: rows + reds + cols - 2 cycles
+        cycles = sum(t.rows + t.reds + t.cols - 2 for t in planner.plan(m, k, n)) if m * k * n <= 3e8 else None
+        if cycles is not None:
+            rec.check(abs(r.utilisation - m * k * n / (cycles * pes)) <= 1e-12,
+                      f"({m},{k},{n}): utilisation {r.utilisation}, the tiles give {m * k * n / (cycles * pes)}")
+            compute_s, memory_s = cycles / model.clock_hz, r.bytes_moved / model.bandwidth_bytes_per_s
+            rec.check(r.bound == ("array-time-bound" if compute_s >= memory_s else "bandwidth-bound")
+                      and abs(r.seconds - max(compute_s, memory_s)) <= 1e-12 * max(1.0, r.seconds),
+                      f"({m},{k},{n}): {r.bound} in {r.seconds} s, the tiles give {compute_s} s against {memory_s} s")
+        rec.check(r.bytes_moved == planner.plan_traffic(m, k, n, shape.rows, shape.cols)
+                  and r.lower_bound_bytes == planner.traffic_lower_bound(m, k, n) and r.macs == m * k * n,
+                  f"({m},{k},{n}): the roofline's bytes or MACs are not the plan's")
+        rec.check(abs(r.intensity - r.macs / r.bytes_moved) <= 1e-9 * r.intensity, f"({m},{k},{n}): intensity")
+        rec.margin(r.utilisation)
+    return test
+
+
 PLANNER_PROPERTIES: tuple[Property, ...] = (
     Property("planner_within_budget", "REQ-TILE", "every planned tile's buffers (double-buffered inputs, table, "
              "partials, running sums, drain buffer) fit 220 KiB less the reserve; extents fit the 320x320 array; "
@@ -204,4 +232,7 @@ PLANNER_PROPERTIES: tuple[Property, ...] = (
     Property("planner_tiled_equals_untiled", "REQ-TILE", "accumulating every tile's partial products in plan order "
              "gives x @ w exactly (int64)", "M in [1,300], K in [1,900], N in [1,400], large reserves for many "
              "tiles", "tiles in the plan", _planner_tiled_equals_untiled, 60),
+    Property("planner_roofline", "REQ-TILE", "the roofline's utilisation, time, bound, bytes and MACs are those of "
+             "the plan's tiles", "M in [1,300], K, N in [1,3000] and LLaMA-70B shapes", "utilisation",
+             _planner_roofline, 40),
 )
