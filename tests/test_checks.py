@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import REPO, run_cli
 from verifier import planner
-from verifier.checks import claims, properties
+from verifier.checks import claims, mutants, properties
 from verifier.checks.catalog import PROPERTIES, run_all
 from verifier.checks.properties import Property, Recorder, run_property
 from verifier.checks.runner import run_checks
@@ -74,8 +74,8 @@ def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, 
         broken = [f for f in families(11) if f.name in ("quantize", "dequantize", "pack_pair")]
     # planners that forget the second weight buffer, or charge a chunk straddling two groups for one (a few
     # shapes each: every failing case makes Lean print a large term)
-    for fault, attr, value in (("single-buffer", "fixed_bytes", _single_buffered),
-                               ("one-group", "groups_touched", lambda k0, k: -(-k // 128))):
+    for fault, attr, value in (("single-buffer", "fixed_bytes", mutants.single_buffered),
+                               ("one-group", "groups_touched", mutants.one_group_per_chunk)):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(planner, attr, value)
             broken += [replace(f, name=f"{f.name}-{fault}", cases=f.cases[:2])
@@ -100,10 +100,6 @@ def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, 
     assert found["plan_shape-single-buffer"].disagreements >= 1
     assert found["plan_shape-one-group"].disagreements >= 1
     _assert_kernel_bugs_caught(found)
-
-
-def _single_buffered(k0: int, k: int, n: int) -> int:
-    return planner.weight_bytes(k, n) + planner.scale_block_bytes(k0, k, n) + 256
 
 
 def _reference_rmse(w: np.ndarray) -> tuple[float, float]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from verifier import planner
+from verifier.checks import mutants
 from verifier.checks.catalog import PROPERTIES
 from verifier.checks.properties import run_property
 
@@ -16,14 +17,13 @@ def _run(name: str):
 
 
 def test_a_planner_that_forgets_double_buffering_is_caught(monkeypatch):
-    monkeypatch.setattr(planner, "fixed_bytes",
-                        lambda k0, k, n: planner.weight_bytes(k, n) + planner.scale_block_bytes(k0, k, n) + 256)
+    monkeypatch.setattr(planner, "fixed_bytes", mutants.single_buffered)
     result = _run("planner_within_budget")
     assert not result.passed and ("bytes" in result.counterexample or "max_reserve" in result.counterexample)
 
 
 def test_a_planner_that_charges_one_group_for_a_straddling_chunk_is_caught(monkeypatch):
-    monkeypatch.setattr(planner, "groups_touched", lambda k0, k: -(-k // 128))
+    monkeypatch.setattr(planner, "groups_touched", mutants.one_group_per_chunk)
     result = _run("planner_scale_groups")
     assert not result.passed and "groups_touched" in (result.counterexample or "")
 

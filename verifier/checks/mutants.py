@@ -54,11 +54,11 @@ def _rows_ignoring_budget(reserve: int, m: int, k: int, n: int) -> int:
     return max(1, min(m, 320))  # as many rows as the array has, whatever the memory
 
 
-def _single_buffered(k0: int, k: int, n: int) -> int:
+def single_buffered(k0: int, k: int, n: int) -> int:
     return planner.weight_bytes(k, n) + planner.scale_block_bytes(k0, k, n) + 256  # no prefetch buffer
 
 
-def _one_group_per_chunk(k0: int, k: int) -> int:
+def one_group_per_chunk(k0: int, k: int) -> int:
     return -(-k // 128)  # ⌈k / g⌉ wherever the chunk starts
 
 
@@ -140,9 +140,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("planner-ignores-budget", "REQ-TILE", "tiles of as many rows as the array has, whatever the memory",
            ("planner_within_budget",), lambda: _swap(planner, "rows_for", _rows_ignoring_budget)),
     Mutant("planner-single-buffer", "REQ-TILE", "the weight stream is not double-buffered",
-           ("planner_within_budget",), lambda: _swap(planner, "fixed_bytes", _single_buffered)),
+           ("planner_within_budget",), lambda: _swap(planner, "fixed_bytes", single_buffered)),
     Mutant("planner-one-group-per-chunk", "REQ-TILE", "a chunk is charged ⌈k/g⌉ scale groups wherever it starts",
-           ("planner_scale_groups",), lambda: _swap(planner, "groups_touched", _one_group_per_chunk)),
+           ("planner_scale_groups",), lambda: _swap(planner, "groups_touched", one_group_per_chunk)),
     Mutant("planner-unaligned-chunks", "REQ-TILE", "K chunks of 320 that start mid-group",
            ("planner_within_budget", "planner_scale_groups"), lambda: _swap(planner, "plan_reds", _unaligned_reds)),
     Mutant("planner-no-drain-buffer", "REQ-TILE", "the output drain buffer is not counted",
