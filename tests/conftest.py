@@ -42,10 +42,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def project_build(toolchain):
-    """The real lean/ package, built (incrementally) once per session; it must build clean."""
+    """The real lean/ package, built (incrementally) once per session in two warm workers, as `quantproof build`
+    does; it must build clean."""
     from verifier.lean.build import BuildOptions, build
+    from verifier.lean.worker import warm_workers
 
-    result = build(REPO / "lean", toolchain, BuildOptions(jobs=2))
+    with warm_workers(2):
+        result = build(REPO / "lean", toolchain, BuildOptions(jobs=2))
     assert result.status == "ok", [(d.location(), d.first_line()) for m in result.modules for d in m.diagnostics
                                    if d.severity == "error" or d.is_sorry]
     _REPLAY.start(toolchain, result)

@@ -18,6 +18,7 @@ from pathlib import Path
 from verifier import settings
 from verifier.errors import UserError
 from verifier.lean.process import Limits, kill_all_children
+from verifier.lean.worker import warm_workers
 from verifier.serial import to_jsonable
 
 Handler = Callable[[argparse.Namespace], int]
@@ -294,6 +295,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _lean_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-gb", type=float, help="kill a Lean process above this RSS (default 10)")
     p.add_argument("--timeout", type=float, help="kill a Lean process after this many seconds (default 900)")
+    p.add_argument("--no-worker", action="store_true", help="start one Lean process per module and batch instead "
+                   "of sharing warm ones (the portable Lean pays 7-45 s of start-up per process)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -379,6 +382,14 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def worker_count(args: argparse.Namespace) -> int:
+    """Warm Lean workers for this command: one per parallel job for the commands that run Lean files, none
+    with `--no-worker` or for the prover (its sessions are warm processes of their own)."""
+    if getattr(args, "no_worker", True):
+        return 0
+    return max(1, getattr(args, "jobs", 2))
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     parser = build_parser()
@@ -386,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         settings.validate_all()
-        return args.handler(args)
+        with warm_workers(worker_count(args)):
+            return args.handler(args)
     except UserError as exc:
         print(f"quantproof: error: {exc}", file=sys.stderr)
         return 2

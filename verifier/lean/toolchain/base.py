@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from verifier.lean import worker
 from verifier.lean.diagnostics import LeanOutput, parse_output
 from verifier.lean.process import Limits, ProcessResult, run_guarded
 
@@ -114,6 +115,11 @@ class Toolchain:
             if output_base is not None:
                 output_base.parent.mkdir(parents=True, exist_ok=True)
                 args += ["-o", f"{output_base}.olean", "-i", f"{output_base}.ilean"]
-            run = run_guarded(self.command([*args, str(path)]), env=self.env(list(search_path)), cwd=folder,
-                              limits=limits or Limits.from_env())
+            pool = worker.pool_for(self) if self.kind == "portable" else None
+            if pool is not None:
+                job = worker.worker_job(path, search_path, options, output_base, root)
+                run = pool.run(job, limits or Limits.from_env())
+            else:
+                run = run_guarded(self.command([*args, str(path)]), env=self.env(list(search_path)), cwd=folder,
+                                  limits=limits or Limits.from_env())
         return LeanRun(run, parse_output(run.stdout), path)
