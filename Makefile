@@ -46,6 +46,7 @@ test: setup fortran browser lint
 # Measurements behind the closing notes (long: about an hour and a half, most of it the prover benchmark)
 bench: setup
 	$(BIN)/python -m verifier.benchmarks.foundation --out $(OUT)-bench-foundation.json
+	$(BIN)/python -m verifier.benchmarks.worker --out $(OUT)-bench-worker.json
 	$(BIN)/python -m verifier.benchmarks.kernels --out $(OUT)-bench-kernels.json
 	$(BIN)/python -m prover.latency --out $(OUT)-bench-latency.json
 	$(QP) bench --out $(OUT)-bench-prover

@@ -77,7 +77,9 @@ def test_killed_job_is_reported_and_the_worker_replaced(toolchain, replay_ready)
     with warm_workers(1):
         warm = toolchain.run_file(bad)
         spun = toolchain.run_file(SPIN, limits=Limits(timeout_s=5.0))
-        after = toolchain.run_file("theorem again : 2 + 2 = 4 := rfl\n#eval 6 * 7\n")
+        after = toolchain.run_file("theorem again : 2 + 2 = 4 := rfl\ndef v : Nat := 6 * 7\n#eval v\n")
+        # the same file name (so the same module) with another `v`: nothing of the last job may remain
+        fresh = toolchain.run_file("def v : Nat := 5\n#eval v\n#check again\n")
         hog = toolchain.run_file("theorem small : True := trivial\n", limits=Limits(memory_bytes=256 * 1024**2))
         pool = pool_for(toolchain)
         assert pool is not None
@@ -90,6 +92,8 @@ def test_killed_job_is_reported_and_the_worker_replaced(toolchain, replay_ready)
     # past a limit: killed and said so, never passed; the next job gets a fresh worker
     assert spun.killed == "time limit: still running after 5 s" and not spun.process.ok
     assert after.process.ok and [d.text.strip() for d in after.output.diagnostics] == ["42"]
+    texts = [d.text for d in fresh.output.diagnostics]
+    assert texts[0].strip() == "5" and "Unknown identifier" in texts[1] and fresh.process.returncode == 1
     assert hog.killed is not None and "memory limit" in hog.killed and not hog.process.ok
     assert starts == 2
 

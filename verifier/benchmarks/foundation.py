@@ -6,12 +6,12 @@ Run: python -m verifier.benchmarks.foundation [--out FILE.json]
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from verifier.benchmarks import emit
 from verifier.lean.build import BuildOptions, build
 from verifier.lean.process import run_guarded
 from verifier.lean.toolchain import require
@@ -55,10 +55,7 @@ def main() -> None:
         figures = {"toolchain": f"{chain.kind} {chain.version.version}", "one_process": one_process(chain, scratch),
                    "build_j1": cold_and_warm(chain, scratch, 1), "build_j2": cold_and_warm(chain, scratch, 2)}
     figures["cold_speedup_j2_over_j1"] = round(figures["build_j1"]["cold_s"] / figures["build_j2"]["cold_s"], 2)
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(figures, args.out)
 
 
 if __name__ == "__main__":

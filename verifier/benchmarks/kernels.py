@@ -9,13 +9,13 @@ Run: python -m verifier.benchmarks.kernels [--out FILE.json]
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from verifier.benchmarks import emit
 from verifier.kernels.matmul import packed_matmul
 from verifier.kernels.pack import unpack_weights
 from verifier.kernels.quant import quantize_weights
@@ -76,10 +76,7 @@ def main() -> None:
     figures = {"unpack": unpack_figures(), "matmul_4096": matmul_figures()}
     if not args.no_lean:
         figures["differential"] = differential_figures()
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(figures, args.out)
 
 
 if __name__ == "__main__":
