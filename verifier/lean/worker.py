@@ -29,14 +29,24 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import psutil
 
 from verifier.lean.process import Limits, ProcessResult, spawn, stop
 
-if TYPE_CHECKING:
-    from verifier.lean.toolchain.base import Toolchain
+
+class Toolchain(Protocol):
+    """What a worker needs of `verifier.lean.toolchain.base.Toolchain` (which imports this module)."""
+
+    kind: str
+
+    @property
+    def identity(self) -> str: ...
+
+    def command(self, args: list[str]) -> list[str]: ...
+
+    def env(self, search_path: list[Path]) -> dict[str, str]: ...
 
 TRUST_LEVEL = 1025  # what `lean` passes: LEAN_BELIEVER_TRUST_LEVEL + 1
 DEFAULT_MODULE = "_stdin"  # `lean`'s main module name when no `-R` root is given
