@@ -55,6 +55,19 @@ def project_build(toolchain):
     return result
 
 
+@pytest.fixture(scope="session")
+def cold(tmp_path_factory, toolchain):
+    """The build fixture project built once from scratch, one Lean process per module (`--no-worker`), two at a
+    time; shared by the build tests and the worker tests (which build it again in a worker and compare)."""
+    from tests.helpers import copy_fixture
+    from verifier.lean.build import BuildOptions, build
+    from verifier.lean.worker import warm_workers
+
+    root = copy_fixture("buildproj", tmp_path_factory.mktemp("cold"))
+    with warm_workers(0):
+        return root, build(root, toolchain, BuildOptions(jobs=2))
+
+
 class _WarmReplay:
     """The kernel replay of the built project, started in the background as soon as it is built, so its saved
     verdict is ready when the evidence tests run `quantproof evidence` (one Lean process beside the tests')."""

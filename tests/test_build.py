@@ -6,18 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import copy_fixture, run_cli
-from verifier.lean.build import BuildOptions, BuildResult, build
+from verifier.lean.build import BuildOptions, build
 from verifier.lean.process import Limits
-
-
-@pytest.fixture(scope="session")
-def cold(tmp_path_factory, toolchain) -> tuple[Path, BuildResult]:
-    """The fixture project built once from scratch, two Lean processes at a time."""
-    root = copy_fixture("buildproj", tmp_path_factory.mktemp("cold"))
-    return root, build(root, toolchain, BuildOptions(jobs=2))
 
 
 def _copy_built(src: Path, dest: Path) -> Path:

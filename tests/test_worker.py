@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from verifier.cli import build_parser, worker_count
 from verifier.lean.build import BuildOptions, BuildResult, build
 from verifier.lean.build.compare import differences
 from verifier.lean.process import Limits
+from verifier.lean.toolchain.base import LeanRun
 from verifier.lean.worker import pool_for, warm_workers
 
 SPIN = "partial def spin (n : Nat) : Nat := spin (n + 1)\n#eval spin 0\n"
@@ -22,32 +24,48 @@ def _messages(result: BuildResult) -> dict[str, list[tuple]]:
             for m in result.modules}
 
 
+@dataclass(frozen=True)
+class WarmRun:
+    """The fixture project built in one warm worker, then a series of jobs in the same pool."""
+
+    root: Path
+    build: BuildResult
+    bad: LeanRun
+    spun: LeanRun
+    after: LeanRun
+    fresh: LeanRun
+    hog: LeanRun
+    starts: int
+
+
 @pytest.fixture(scope="module")
-def both_ways(tmp_path_factory, toolchain, replay_ready) -> tuple[Path, BuildResult, Path, BuildResult, int]:
-    """The fixture project built cold with one process per module, and again in one warm worker.
-    (`replay_ready`: the session's background replay must not land in this test's worker pool.)"""
-    plain_root = copy_fixture("buildproj", tmp_path_factory.mktemp("plain"))
-    with warm_workers(0):
-        plain = build(plain_root, toolchain, BuildOptions(jobs=2))
-    warm_root = copy_fixture("buildproj", tmp_path_factory.mktemp("warm"))
+def warm(tmp_path_factory, toolchain, replay_ready) -> WarmRun:
+    """(`replay_ready`: the session's background replay must not land in this module's worker pool.)"""
+    root = copy_fixture("buildproj", tmp_path_factory.mktemp("warm"))
     with warm_workers(1):
-        warm = build(warm_root, toolchain, BuildOptions(jobs=2))
+        result = build(root, toolchain, BuildOptions(jobs=2))
+        bad = toolchain.run_file("theorem bad : 1 = 2 := rfl\n")
+        spun = toolchain.run_file(SPIN, limits=Limits(timeout_s=5.0))
+        after = toolchain.run_file("theorem again : 2 + 2 = 4 := rfl\ndef v : Nat := 6 * 7\n#eval v\n")
+        # the same file name (so the same module) with another `v`: nothing of the last job may remain
+        fresh = toolchain.run_file("def v : Nat := 5\n#eval v\n#check again\n")
+        hog = toolchain.run_file("theorem small : True := trivial\n", limits=Limits(memory_bytes=256 * 1024**2))
         pool = pool_for(toolchain)
         assert pool is not None
-        starts = pool.starts
-    return plain_root, plain, warm_root, warm, starts
+        return WarmRun(root, result, bad, spun, after, fresh, hog, pool.starts)
 
 
-def test_worker_reports_what_lean_reports(both_ways):
-    _, plain, _, warm, starts = both_ways
-    assert starts == 1  # four modules, one Lean start
-    assert _messages(warm) == _messages(plain)
-    assert warm.module("Fix.Broken").status == "failed" and warm.module("Fix.Sorry").status == "incomplete"
-    assert any(d.line == 7 and d.severity == "error" for d in warm.module("Fix.Broken").diagnostics)
+def test_worker_reports_what_lean_reports(cold, warm):
+    _, plain = cold
+    assert warm.build.modules and all(m.rebuilt for m in warm.build.modules if m.status != "skipped")
+    assert _messages(warm.build) == _messages(plain)
+    assert warm.build.module("Fix.Broken").status == "failed" and warm.build.module("Fix.Sorry").status == "incomplete"
+    assert any(d.line == 7 and d.severity == "error" for d in warm.build.module("Fix.Broken").diagnostics)
 
 
-def test_worker_writes_what_lean_writes(both_ways):
-    plain_root, plain, warm_root, _warm, _ = both_ways
+def test_worker_writes_what_lean_writes(cold, warm):
+    plain_root, plain = cold
+    warm_root = warm.root
     compiled = [m.module for m in plain.modules if m.compiled]
     assert {"Fix.Good", "Fix.UsesGood", "Fix.Sorry"} <= set(compiled)
     for module in compiled:
@@ -57,45 +75,36 @@ def test_worker_writes_what_lean_writes(both_ways):
         assert differences(plain_root / rel, warm_root / rel) == [], module
 
 
-def test_comparison_sees_a_different_module(both_ways):
+def test_comparison_sees_a_different_module(cold):
     """The comparison can fail: two different modules are told apart."""
-    plain_root, _, _, _, _ = both_ways
+    plain_root, _ = cold
     lib = plain_root / ".lake/build/lib/lean/Fix"
     assert differences(lib / "Good", lib / "UsesGood")
 
 
-def test_worker_traces_keep_incremental_builds(both_ways, toolchain):
-    _, _, warm_root, _, _ = both_ways
-    again = build(warm_root, toolchain, BuildOptions(jobs=2, targets=("Good",)))
+def test_worker_traces_keep_incremental_builds(warm, toolchain):
+    again = build(warm.root, toolchain, BuildOptions(jobs=2, targets=("Good",)))
     assert [m.status for m in again.modules] == ["up-to-date", "up-to-date"]
 
 
-def test_killed_job_is_reported_and_the_worker_replaced(toolchain, replay_ready):
-    bad = "theorem bad : 1 = 2 := rfl\n"
-    with warm_workers(0):
-        plain = toolchain.run_file(bad)
-    with warm_workers(1):
-        warm = toolchain.run_file(bad)
-        spun = toolchain.run_file(SPIN, limits=Limits(timeout_s=5.0))
-        after = toolchain.run_file("theorem again : 2 + 2 = 4 := rfl\ndef v : Nat := 6 * 7\n#eval v\n")
-        # the same file name (so the same module) with another `v`: nothing of the last job may remain
-        fresh = toolchain.run_file("def v : Nat := 5\n#eval v\n#check again\n")
-        hog = toolchain.run_file("theorem small : True := trivial\n", limits=Limits(memory_bytes=256 * 1024**2))
-        pool = pool_for(toolchain)
-        assert pool is not None
-        starts = pool.starts
-    # a failing file: the same messages and exit status as its own `lean` process
-    assert plain.process.argv[0] != "<worker>" and warm.process.argv[0] == "<worker>"
-    assert warm.process.returncode == plain.process.returncode == 1 and not warm.killed
-    assert [(d.severity, d.line, d.text) for d in warm.output.diagnostics] == \
-        [(d.severity, d.line, d.text) for d in plain.output.diagnostics] != []
+def test_a_failing_file_fails_in_the_worker(warm):
+    assert warm.bad.process.argv[0] == "<worker>" and warm.bad.process.returncode == 1 and not warm.bad.killed
+    assert warm.bad.output.diagnostics
+    assert {(d.severity, d.line) for d in warm.bad.output.diagnostics} == {("error", 1)}
+
+
+def test_killed_job_is_reported_and_the_worker_replaced(warm):
     # past a limit: killed and said so, never passed; the next job gets a fresh worker
-    assert spun.killed == "time limit: still running after 5 s" and not spun.process.ok
-    assert after.process.ok and [d.text.strip() for d in after.output.diagnostics] == ["42"]
-    texts = [d.text for d in fresh.output.diagnostics]
-    assert texts[0].strip() == "5" and "Unknown identifier" in texts[1] and fresh.process.returncode == 1
-    assert hog.killed is not None and "memory limit" in hog.killed and not hog.process.ok
-    assert starts == 2
+    assert warm.spun.killed == "time limit: still running after 5 s" and not warm.spun.process.ok
+    assert warm.after.process.ok and [d.text.strip() for d in warm.after.output.diagnostics] == ["42"]
+    assert warm.hog.killed is not None and "memory limit" in warm.hog.killed and not warm.hog.process.ok
+    # the build's worker (it outlives the build's threads), and its replacement after the time limit
+    assert warm.starts == 2
+
+
+def test_no_state_leaks_between_jobs(warm):
+    texts = [d.text for d in warm.fresh.output.diagnostics]
+    assert texts[0].strip() == "5" and "Unknown identifier" in texts[1] and warm.fresh.process.returncode == 1
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import psutil
 
@@ -256,9 +256,10 @@ class LeanWorker:
         answers = folder / "worker.out"
         answers.touch()
         (folder / "QuantproofWorker.lean").write_text(server_source(answers), encoding="utf-8")
-        self.proc = spawn(self.chain.command([str(folder / "QuantproofWorker.lean")]), env=self.chain.env([]),
-                          cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          text=True, bufsize=1)
+        self.proc = _SPAWNER.spawn(self.chain.command([str(folder / "QuantproofWorker.lean")]),
+                                   env=self.chain.env([]), cwd=folder, stdin=subprocess.PIPE,
+                                   stdout=subprocess.DEVNULL, stderr=(folder / "worker.err").open("wb"),
+                                   text=True, bufsize=1)
         self.lines = queue.Queue()
         self.starts += 1
         self._limits = Limits(limits.memory_bytes, math.inf)
@@ -319,7 +320,7 @@ class LeanWorker:
         answers.unlink(missing_ok=True)
         if line is None or not line.startswith("@@DONE"):
             why = self._why or (f"time limit: still running after {limits.timeout_s:.0f} s" if self.alive
-                                else "the Lean worker exited")
+                                else self._exit_reason())
             self.close()
             return ProcessResult(argv, -9, stdout, "", elapsed, self._peak, why)
         _, _, status = line.split(" ", 2)
@@ -329,6 +330,17 @@ class LeanWorker:
         if status.startswith("exception"):
             return ProcessResult(argv, 1, stdout, status.removeprefix("exception "), elapsed, self._peak)
         return ProcessResult(argv, 0 if status == "ok" else 1, stdout, "", elapsed, self._peak)
+
+    def _exit_reason(self) -> str:
+        """Why the worker is gone: its exit status and the last lines it wrote on stderr."""
+        status = self.proc.poll() if self.proc is not None else None
+        tail = ""
+        if self._scratch is not None:
+            err = Path(self._scratch.name) / "worker.err"
+            lines = [ln for ln in err.read_text(errors="replace").splitlines()
+                     if ln.strip() and not ln.startswith("[DEBUG")] if err.is_file() else []
+            tail = " | ".join(lines[-3:])
+        return f"the Lean worker exited (status {status})" + (f": {tail}" if tail else "")
 
     def close(self) -> None:
         if self.proc is not None:
@@ -342,6 +354,40 @@ class LeanWorker:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
+
+
+class _Spawner:
+    """Starts workers from one thread that lives as long as this process. A child is SIGKILLed when the
+    *thread* that started it ends (PR_SET_PDEATHSIG, which keeps no Lean alive after its command), and the
+    thread of a job (a build's pool thread) ends long before its worker should."""
+
+    def __init__(self) -> None:
+        self.requests: queue.Queue = queue.Queue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def spawn(self, argv: list[str], **popen: Any) -> subprocess.Popen:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._serve, name="quantproof-worker-spawner", daemon=True)
+                self.thread.start()
+        answer: queue.Queue = queue.Queue()
+        self.requests.put((argv, popen, answer))
+        result = answer.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _serve(self) -> None:
+        while True:
+            argv, popen, answer = self.requests.get()
+            try:
+                answer.put(spawn(argv, **popen))
+            except Exception as exc:  # handed to the caller, which raises it
+                answer.put(exc)
+
+
+_SPAWNER = _Spawner()
 
 
 def _follow(proc: subprocess.Popen, answers: Path, lines: queue.Queue) -> None:
