@@ -51,7 +51,7 @@ class Toolchain(Protocol):
 TRUST_LEVEL = 1025  # what `lean` passes: LEAN_BELIEVER_TRUST_LEVEL + 1
 DEFAULT_MODULE = "_stdin"  # `lean`'s main module name when no `-R` root is given
 STARTUP_TIMEOUT_S = 240.0
-RETIRE_FRACTION = 0.8  # of a job's memory limit: a worker whose peak passed it is replaced after the job
+RETIRE_FRACTION = 0.9  # of a job's memory limit: a worker whose peak passed it is replaced after the job
 
 SERVER = r'''module
 
