@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import ctypes
 import os
+import queue
 import signal
 import subprocess
 import tempfile
@@ -173,15 +174,70 @@ def run_guarded(
         )
 
 
+class _SpawnThread:
+    """One thread, alive as long as this process, that starts every child. `_die_with_parent` sets
+    PR_SET_PDEATHSIG, which fires when the *thread* that started the child ends, not the process: a
+    long-lived child started from a short-lived thread (a build's pool thread starting a warm worker)
+    would be killed when that thread finished."""
+
+    def __init__(self) -> None:
+        self.requests: queue.Queue = queue.Queue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def call(self, start: Callable[[], subprocess.Popen]) -> subprocess.Popen:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._serve, name="quantproof-spawner", daemon=True)
+                self.thread.start()
+        answer: queue.Queue = queue.Queue()
+        self.requests.put((start, answer))
+        result = answer.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _serve(self) -> None:
+        while True:
+            start, answer = self.requests.get()
+            try:
+                answer.put(start())
+            except Exception as exc:  # handed to the caller, which raises it
+                answer.put(exc)
+
+
+_SPAWN_THREAD = _SpawnThread()
+
+
 def spawn(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | str | None = None,
           **popen: Any) -> subprocess.Popen:
     """Start a child in its own process group, killed with this process, and known to `kill_all_children`.
     Run `watch` on it and end it with `stop`."""
-    proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True,
-                            preexec_fn=_die_with_parent, **popen)
+    proc = _SPAWN_THREAD.call(lambda: subprocess.Popen(
+        list(argv), cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True,
+        preexec_fn=_die_with_parent, **popen))
     with _LIVE.lock:
         _LIVE.procs.add(proc)
     return proc
+
+
+def follow_lines(proc: subprocess.Popen, path: Path, lines: queue.Queue) -> None:
+    """Put each whole line appended to `path` on `lines` (without its newline) until `proc` is gone, then None:
+    long-lived Lean children answer through a file (Node's stdout reaches us only when they end)."""
+    partial = ""
+    with path.open(encoding="utf-8") as stream:
+        while True:
+            chunk = stream.readline()
+            if chunk:
+                partial += chunk
+                if partial.endswith("\n"):
+                    lines.put(partial.rstrip("\n"))
+                    partial = ""
+                continue
+            if proc.poll() is not None:
+                break
+            time.sleep(0.005)
+    lines.put(None)
 
 
 def stop(proc: subprocess.Popen) -> None:

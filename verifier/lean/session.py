@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifier.lean.diagnostics import Diagnostic
-from verifier.lean.process import Limits, spawn, stop, watch
+from verifier.lean.process import Limits, follow_lines, spawn, stop, watch
 from verifier.lean.toolchain.base import Toolchain
 
 QUESTION, EXTENSION = "%%", "%%EXTEND"  # the line that ends a request, by kind
@@ -157,7 +157,7 @@ class LeanSession:
                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
                           bufsize=1)
         self.lines = queue.Queue()
-        threading.Thread(target=self._pump, args=(self.proc, answers, self.lines), daemon=True).start()
+        threading.Thread(target=follow_lines, args=(self.proc, answers, self.lines), daemon=True).start()
         self._watcher = threading.Thread(target=self._watch, args=(self.proc,), daemon=True)
         self._watcher.start()
         self.starts += 1
@@ -168,24 +168,6 @@ class LeanSession:
                 raise RuntimeError(f"the Lean session did not start: {self._why_dead or 'no answer'}")
             if line == "@@READY":
                 return
-
-    @staticmethod
-    def _pump(proc: subprocess.Popen, answers: Path, lines: queue.Queue) -> None:
-        """Follow the answers file: whole lines as they are appended, until the process is gone."""
-        partial = ""
-        with answers.open(encoding="utf-8") as stream:
-            while True:
-                chunk = stream.readline()
-                if chunk:
-                    partial += chunk
-                    if partial.endswith("\n"):
-                        lines.put(partial.rstrip("\n"))
-                        partial = ""
-                    continue
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.005)
-        lines.put(None)
 
     def _watch(self, proc: subprocess.Popen) -> None:
         """The memory watchdog; no wall-clock limit here, since each request has its own deadline."""

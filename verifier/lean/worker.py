@@ -29,11 +29,11 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import psutil
 
-from verifier.lean.process import Limits, ProcessResult, spawn, stop
+from verifier.lean.process import Limits, ProcessResult, follow_lines, spawn, stop
 
 
 class Toolchain(Protocol):
@@ -256,17 +256,17 @@ class LeanWorker:
         answers = folder / "worker.out"
         answers.touch()
         (folder / "QuantproofWorker.lean").write_text(server_source(answers), encoding="utf-8")
-        self.proc = _SPAWNER.spawn(self.chain.command([str(folder / "QuantproofWorker.lean")]),
-                                   env=self.chain.env([]), cwd=folder, stdin=subprocess.PIPE,
-                                   stdout=subprocess.DEVNULL, stderr=(folder / "worker.err").open("wb"),
-                                   text=True, bufsize=1)
+        with (folder / "worker.err").open("wb") as err:
+            self.proc = spawn(self.chain.command([str(folder / "QuantproofWorker.lean")]), env=self.chain.env([]),
+                              cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, text=True,
+                              bufsize=1)
         self.lines = queue.Queue()
         self.starts += 1
         self._limits = Limits(limits.memory_bytes, math.inf)
-        threading.Thread(target=_follow, args=(self.proc, answers, self.lines), daemon=True).start()
+        threading.Thread(target=follow_lines, args=(self.proc, answers, self.lines), daemon=True).start()
         self._watcher = threading.Thread(target=self._watch, args=(self.proc,), daemon=True)
         self._watcher.start()
-        line = self._next(time.monotonic() + max(STARTUP_TIMEOUT_S, 0.0))
+        line = self._next(time.monotonic() + STARTUP_TIMEOUT_S)
         if line != "@@READY":
             why = self._why or "no answer"
             self.close()
@@ -354,58 +354,6 @@ class LeanWorker:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
-
-
-class _Spawner:
-    """Starts workers from one thread that lives as long as this process. A child is SIGKILLed when the
-    *thread* that started it ends (PR_SET_PDEATHSIG, which keeps no Lean alive after its command), and the
-    thread of a job (a build's pool thread) ends long before its worker should."""
-
-    def __init__(self) -> None:
-        self.requests: queue.Queue = queue.Queue()
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def spawn(self, argv: list[str], **popen: Any) -> subprocess.Popen:
-        with self.lock:
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._serve, name="quantproof-worker-spawner", daemon=True)
-                self.thread.start()
-        answer: queue.Queue = queue.Queue()
-        self.requests.put((argv, popen, answer))
-        result = answer.get()
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def _serve(self) -> None:
-        while True:
-            argv, popen, answer = self.requests.get()
-            try:
-                answer.put(spawn(argv, **popen))
-            except Exception as exc:  # handed to the caller, which raises it
-                answer.put(exc)
-
-
-_SPAWNER = _Spawner()
-
-
-def _follow(proc: subprocess.Popen, answers: Path, lines: queue.Queue) -> None:
-    """Whole lines appended to the worker's answer file, until the process is gone."""
-    partial = ""
-    with answers.open(encoding="utf-8") as stream:
-        while True:
-            chunk = stream.readline()
-            if chunk:
-                partial += chunk
-                if partial.endswith("\n"):
-                    lines.put(partial.rstrip("\n"))
-                    partial = ""
-                continue
-            if proc.poll() is not None:
-                break
-            time.sleep(0.005)
-    lines.put(None)
 
 
 class WorkerPool:
