@@ -115,11 +115,11 @@ class Toolchain:
             if output_base is not None:
                 output_base.parent.mkdir(parents=True, exist_ok=True)
                 args += ["-o", f"{output_base}.olean", "-i", f"{output_base}.ilean"]
-            pool = worker.pool_for(self) if self.kind == "portable" else None
+            limits = limits or Limits.from_env()
+            pool = worker.pool_for(self)  # a portable Lean inside `warm_workers`
             if pool is not None:
-                job = worker.worker_job(path, search_path, options, output_base, root)
-                run = pool.run(job, limits or Limits.from_env())
+                run = pool.run(worker.worker_job(path, search_path, options, output_base, root), limits)
             else:
                 run = run_guarded(self.command([*args, str(path)]), env=self.env(list(search_path)), cwd=folder,
-                                  limits=limits or Limits.from_env())
+                                  limits=limits)
         return LeanRun(run, parse_output(run.stdout), path)
