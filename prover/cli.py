@@ -55,13 +55,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
     summary = {"theorem": target.name, "method": result.method, "proved": outcome.verified,
                "verification": outcome.verification, "elapsed_s": result.elapsed_s, "lean_calls": result.lean_calls,
                "lean_processes": result.lean_processes, "nodes": result.nodes, "script": result.script,
+               "startup_s": round(outcome.startup_s, 2),
                "tree_json": str(json_path), "tree_svg": str(svg_path)}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{'PROVED' if outcome.verified else 'NOT PROVED'}: {target.name} — {outcome.verification}; "
-              f"{result.elapsed_s:.1f} s, {result.lean_calls} Lean calls in {result.lean_processes} processes, "
-              f"{result.nodes} goals")
+              f"{result.elapsed_s:.1f} s of search, {result.lean_calls} Lean calls in {result.lean_processes} "
+              f"processes, {result.nodes} goals; Lean start-up {outcome.startup_s:.1f} s before the search")
         if result.script:
             print(result.script)
         print(f"search tree: {json_path} and {svg_path}")
@@ -105,8 +106,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--write", action="store_true", help="write the verified proof in place of the sorry")
     p.add_argument("--force", action="store_true", help="search even if the theorem already has a proof")
     p.add_argument("--tree-out", metavar="DIR", help="where the search tree JSON and SVG go")
-    p.add_argument("--backend", choices=["session", "batch"], default="session",
-                   help="one long-lived Lean session (default) or a Lean process per batch of candidates")
+    p.add_argument("--backend", choices=["states", "session", "batch"], default="states",
+                   help="proof states kept in a Lean session (default), candidates replayed in a session, "
+                        "or a Lean process per batch of candidates")
     p.add_argument("--toolchain", choices=["native", "portable"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_prove)
@@ -117,8 +119,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, default=120.0, help="seconds per theorem (default 120)")
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     p.add_argument("--limit", type=int, help="only the first N theorems")
-    p.add_argument("--backend", choices=["session", "batch"], default="session",
-                   help="a Lean session per file, shared by its theorems (default), or a process per batch")
+    p.add_argument("--backend", choices=["states", "session", "batch"], default="states",
+                   help="proof states kept in one Lean session per header, shared by the theorems (default); "
+                        "candidates replayed in that session; or a Lean process per batch")
     p.add_argument("--only", nargs="*", help="only these theorems")
     p.add_argument("--out", metavar="DIR", help="results folder (JSON, curves)")
     p.add_argument("--json", action="store_true")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from prover.env.base import ProofEnv
 from prover.env.portable import PortableEnv, SessionEnv
+from prover.env.states import StartError, StateEnv, open_session
 from prover.policy.candidates import Policy
 from prover.policy.features import goal_features
 from prover.policy.premises import PremiseIndex
@@ -22,6 +25,7 @@ from verifier.lean.source import blank_comments, scan_declarations
 from verifier.lean.toolchain.base import Toolchain
 
 METHODS = {"mcts": MCTS, "best-first": BestFirst}
+MAX_VERIFICATIONS = 3  # found proofs checked per theorem before the search gives up on verifying
 
 
 @dataclass
@@ -30,6 +34,7 @@ class ProofOutcome:
     verified: bool
     verification: str
     new_text: str | None = None
+    startup_s: float = 0.0  # Lean start-up and file loading paid before the search's clock started
 
 
 def local_names(target: Target) -> tuple[list[str], list[str]]:
@@ -75,36 +80,65 @@ def make_policy(chain: Toolchain, target: Target, priors: Priors) -> Policy:
     return Policy(priors, premises, defs)
 
 
-BACKENDS = ("session", "batch")
+BACKENDS = ("states", "session", "batch")
 
 
 def make_env(chain: Toolchain, lean_dir: Path, target: Target, backend: str, heartbeats: int,
-             session: LeanSession | None) -> PortableEnv:
+             session: LeanSession | None) -> tuple[ProofEnv, LeanSession | None]:
+    """The backend's environment, and the session it started itself (the caller closes that one).
+    `states` falls back to replaying candidates on the same session when Lean cannot make a proof
+    state of the statement (an auto-bound implicit, say)."""
+    if backend == "states":
+        own = None if session is not None else open_session(chain, lean_dir, target)
+        shared = session or own
+        assert shared is not None
+        try:
+            return StateEnv(target, shared, heartbeats=heartbeats), own
+        except StartError:
+            return SessionEnv(chain, lean_dir, target, heartbeats=heartbeats, session=shared), own
     if backend == "session":
-        return SessionEnv(chain, lean_dir, target, heartbeats=heartbeats, session=session)
-    return PortableEnv(chain, lean_dir, target, heartbeats=heartbeats)
+        return SessionEnv(chain, lean_dir, target, heartbeats=heartbeats, session=session), None
+    return PortableEnv(chain, lean_dir, target, heartbeats=heartbeats), None
 
 
 def prove(chain: Toolchain, lean_dir: Path, target: Target, budget: Budget, method: str = "mcts",
           priors: Priors | None = None, config: SearchConfig | None = None, verify_proof: bool = True,
-          heartbeats: int = 100_000, backend: str = "session", session: LeanSession | None = None) -> ProofOutcome:
-    """Search for a proof, then check it as a whole. `session` (backend "session") may be shared across
-    theorems of one file; otherwise the search starts and stops its own."""
+          heartbeats: int = 100_000, backend: str = "states", session: LeanSession | None = None) -> ProofOutcome:
+    """Search for a proof, then check it as a whole. `session` (backends "states" and "session") may be
+    shared across theorems of files with the same header; otherwise the search starts and stops its own.
+    The session's start-up is paid before the search's clock starts, and reported apart."""
     priors = priors or default_priors(lean_dir)
-    env = make_env(chain, lean_dir, target, backend, heartbeats, session)
+    startup0 = session.startup_s if session is not None else 0.0
+    env, own = make_env(chain, lean_dir, target, backend, heartbeats, session)
+    shared = session or own
+    startup = (shared.startup_s - startup0) if shared is not None else 0.0
+    search: Search = METHODS[method](env, make_policy(chain, target, priors), config)
+    start, attempts, verdict = time.monotonic(), 0, None
     try:
-        search: Search = METHODS[method](env, make_policy(chain, target, priors), config)
-        result = search.run(budget, target.name)
+        while True:
+            spent = time.monotonic() - start
+            result = search.run(Budget(budget.seconds - spent, budget.lean_calls), target.name)
+            if not result.proved or not result.script or not verify_proof:
+                break
+            verdict = verify(chain, lean_dir, target, result.script)
+            attempts += 1
+            if verdict.ok or attempts >= MAX_VERIFICATIONS or time.monotonic() - start >= budget.seconds:
+                break
+            # the session accepted a proof the file does not: look for another one in the time left
+            search.graph.reject_proof(f"the found proof did not verify: {verdict.message}")
     finally:
         env.close()
+        if own is not None:
+            own.close()
+    result.elapsed_s = round(time.monotonic() - start, 2)
     if not result.proved or not result.script:
-        return ProofOutcome(result, False, f"no proof found ({result.stopped})")
-    if not verify_proof:
-        return ProofOutcome(result, False, "not verified")
-    verdict = verify(chain, lean_dir, target, result.script)
+        why = f"; {attempts} found proofs did not verify, the last: {verdict.message}" if verdict else ""
+        return ProofOutcome(result, False, f"no proof found ({result.stopped}){why}", startup_s=startup)
+    if verdict is None:
+        return ProofOutcome(result, False, "not verified", startup_s=startup)
     if verdict.ok:
         learn(priors, search)
-    return ProofOutcome(result, verdict.ok, verdict.message, verdict.new_text)
+    return ProofOutcome(result, verdict.ok, verdict.message, verdict.new_text, startup)
 
 
 def learn(priors: Priors, search: Search) -> None:

@@ -78,6 +78,13 @@ class ProofEnv(ABC):
     def limit_time(self, seconds: float) -> None:  # noqa: B027 (optional hook, not abstract)
         """Bound the next evaluation's wall time (the search's remaining budget); default: no bound."""
 
+    def node_key(self, state: TacticState) -> str | None:
+        """The transposition key of a single-goal state, when the goal text alone is not enough."""
+        return None
+
+    def release(self, states: Sequence[TacticState]) -> None:  # noqa: B027 (optional hook, not abstract)
+        """States the search will not use; a backend that keeps states may free them."""
+
     @abstractmethod
     def goals(self, state: TacticState) -> list[TacticState]:
         """One single-goal state per goal of `state` (a state returned by `run_tac(s)`)."""

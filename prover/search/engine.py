@@ -65,8 +65,9 @@ class Search:
     def __init__(self, env: ProofEnv, policy: Policy, config: SearchConfig | None = None) -> None:
         self.env, self.policy = env, policy
         self.config = config or SearchConfig()
+        self.started = False
         root = env.init_state()
-        self.graph = Graph(root, self._goal(root))
+        self.graph = Graph(root, self._goal(root), env.node_key(root))
 
     def _goal(self, state: TacticState):
         return self.env.goal(state)
@@ -104,7 +105,10 @@ class Search:
             elif isinstance(result, LeanError):
                 edge = self.graph.add_edge(node, candidate, [], FAILED, result.error[:300])
             else:
-                children = [self.graph.node(s, self._goal(s), node.depth + 1) for s in self.env.goals(result)]
+                states = self.env.goals(result)
+                children = [self.graph.node(s, self._goal(s), node.depth + 1, self.env.node_key(s)) for s in states]
+                # a transposition keeps the earlier node: the new state is not needed
+                self.env.release([s for s, c in zip(states, children, strict=True) if c.state.id != s.id])
                 edge = self.graph.add_edge(node, candidate, children, OPEN)
             self.backpropagate(path, node, edge)
         for node in {id(n): n for n, _, _ in selection}.values():
@@ -124,7 +128,9 @@ class Search:
         start = time.monotonic()
         stats0 = self.env.stats
         batches, solved_at, solved_calls, stopped = 0, None, None, ""
-        selection = self.first_batch()
+        # a second run goes on from the graph as it stands (after a found proof failed to verify)
+        selection = self.select() if self.started else self.first_batch()
+        self.started = True
         while True:
             calls = self.env.stats.lean_calls - stats0.lean_calls
             elapsed = time.monotonic() - start

@@ -59,6 +59,7 @@ class Edge:
     value_sum: float = 0.0
     message: str = ""
     inflight: int = 0  # simulations of the current batch passing through (virtual loss)
+    rejected: bool = False  # part of a found proof that did not verify: never counts as proved again
 
     @property
     def q(self) -> float:
@@ -82,12 +83,12 @@ class Edge:
 class Graph:
     """Nodes by normalised goal text, the root, and status propagation."""
 
-    def __init__(self, root_state: TacticState, root_goal: Goal) -> None:
+    def __init__(self, root_state: TacticState, root_goal: Goal, root_key: str | None = None) -> None:
         self.nodes: dict[str, GoalNode] = {}
-        self.root = self.node(root_state, root_goal, 0)
+        self.root = self.node(root_state, root_goal, 0, root_key)
 
-    def node(self, state: TacticState, goal: Goal, depth: int) -> GoalNode:
-        key = normalize(goal)
+    def node(self, state: TacticState, goal: Goal, depth: int, key: str | None = None) -> GoalNode:
+        key = key or normalize(goal)
         if key not in self.nodes:
             self.nodes[key] = GoalNode(key, state, goal, depth, goal_value(goal))
         return self.nodes[key]
@@ -114,7 +115,7 @@ class Graph:
     @staticmethod
     def _settle_edge(edge: Edge) -> bool:
         before = edge.status
-        if any(c.status == FAILED for c in edge.children):
+        if edge.rejected or any(c.status == FAILED for c in edge.children):
             edge.status = FAILED
         elif all(c.status == PROVED for c in edge.children):
             edge.status = PROVED
@@ -133,6 +134,37 @@ class Graph:
             self._settle_edge(edge)
         self.settle_goal(parent)
         return edge
+
+    def reject_proof(self, why: str) -> None:
+        """The found proof did not verify: fail each of its edges and recompute every status from the
+        edges Lean answered, so the search looks for another proof."""
+        for node in self._proof_nodes():
+            edge = node.proved_by
+            if edge is not None:
+                edge.rejected, edge.status, edge.message = True, FAILED, why[:300]
+        for node in self.nodes.values():
+            node.status, node.proved_by = OPEN, None
+        for node in self.nodes.values():
+            for edge in node.edges:
+                if edge.children and not edge.rejected and edge.status != FAILED:
+                    edge.status = OPEN
+        for node in self.nodes.values():
+            for edge in node.edges:
+                if edge.children:
+                    self._settle_edge(edge)
+        for node in list(self.nodes.values()):
+            self.settle_goal(node)
+
+    def _proof_nodes(self) -> list[GoalNode]:
+        out, stack, seen = [], [self.root], set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen or node.proved_by is None:
+                continue
+            seen.add(id(node))
+            out.append(node)
+            stack.extend(node.proved_by.children)
+        return out
 
     def proof(self) -> dict[int, tuple[str, list[int]]] | None:
         """For a proved root: state id -> (tactic, child state ids), choosing a proved edge at each goal."""
