@@ -95,6 +95,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 METHODS = ("closers", "portfolio", "best-first", "mcts")
+NO_WORKER = ("verify each found proof in a Lean process of its own, not in one warm worker (the portable Lean "
+             "pays its start-up per process)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -110,8 +112,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="proof states kept in a Lean session (default), candidates replayed in a session, "
                         "or a Lean process per batch of candidates")
     p.add_argument("--toolchain", choices=["native", "portable"])
+    p.add_argument("--no-worker", action="store_true", help=NO_WORKER)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_prove)
+    p.set_defaults(handler=cmd_prove, jobs=1)
 
     p = sub.add_parser("bench", help="the prover benchmark: closers, portfolio, best-first, MCTS")
     p.add_argument("--project", metavar="DIR")
@@ -124,5 +127,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "candidates replayed in that session; or a Lean process per batch")
     p.add_argument("--only", nargs="*", help="only these theorems")
     p.add_argument("--out", metavar="DIR", help="results folder (JSON, curves)")
+    p.add_argument("--no-worker", action="store_true", help=NO_WORKER)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_bench)
+    p.set_defaults(handler=cmd_bench, jobs=1)

@@ -1,6 +1,7 @@
-"""The long-lived Lean session (prover backend (c)) with the real Lean: answers carry the request's own
-line numbers, questions leave no trace, the preamble grows in place, and a runaway request or a memory
-limit kills the process (the next question starts a fresh one)."""
+"""The long-lived Lean session with the real Lean: answers carry the request's own line numbers, questions
+leave no trace, the preamble grows in place, another file with the same header is served after a reset,
+a runaway request or a memory limit kills the process (the next question starts a fresh one), and proof
+states are kept, run from with no replay, reported as data, and freed."""
 
 from __future__ import annotations
 
@@ -53,7 +54,66 @@ def test_session_memory_limit(toolchain, goals):
     session = LeanSession(toolchain, load_target(goals, "total_append").preamble, [],
                           Limits(memory_bytes=300 * 2**20))
     try:
-        with pytest.raises(RuntimeError, match="memory limit"):
-            session.ask("example : True := trivial")
+        answer = session.ask("example : True := trivial")
+        assert answer.failed is not None and "memory limit" in answer.failed
+    finally:
+        session.close()
+
+
+PREAMBLE = "module\n\ndef double (n : Nat) : Nat := n + n\n"
+
+
+def test_proof_states_without_replay(toolchain):
+    session = LeanSession(toolchain, PREAMBLE, [])
+    try:
+        root = session.start_proof("(x : Nat) (h : 0 < x) : ∃ y, y + 1 = x ∧ double y < double x").state
+        assert root is not None and len(root.goals) == 1 and not root.coupled
+        [goal] = root.goals
+        assert goal.hyps == (("x", "Nat"), ("h", "0 < x")) and goal.target == "∃ y, y + 1 = x ∧ double y < double x"
+        assert goal.mvar.startswith("_uniq.")
+
+        split = session.run_tac(root.id, "refine ⟨x - 1, ?_, ?_⟩").state
+        assert split is not None and not split.coupled
+        assert [(g.tag, g.target) for g in split.goals] == [("refine_1", "x - 1 + 1 = x"),
+                                                          ("refine_2", "double (x - 1) < double x")]
+        # the root is kept as it was: another tactic runs from it, not from where the last one left it
+        coupled = session.run_tac(root.id, "constructor").state
+        assert coupled is not None and coupled.coupled and "?w" in coupled.goals[0].target
+
+        # each independent goal alone, by its index
+        assert session.run_tac(split.id, "omega", goal=1).state.goals == ()
+        assert session.run_tac(split.id, "(simp only [double]; omega)", goal=2).state.goals == ()
+        assert "omega could not prove" in session.run_tac(split.id, "omega", goal=2).error
+
+        assert "Type mismatch" in session.run_tac(root.id, "exact rfl").error
+        assert "sorry" in session.run_tac(root.id, "sorry").error  # the session refuses it too
+        tight = session.run_tac(split.id, "(simp only [double]; omega)", goal=2, heartbeats=1)
+        assert tight.state is None and "heartbeats" in tight.error  # a runtime error is an answer
+        assert session.running and session.starts == 1
+
+        named = session.start_proof("(xs : List Nat) : xs ++ [] = xs").state
+        cases = session.run_tac(named.id, "induction xs").state
+        assert [g.tag for g in cases.goals] == ["nil", "cons"]
+        assert any(name.endswith("✝") for name, _ in cases.goals[1].hyps)  # inaccessible names marked
+
+        session.free([split.id])
+        assert session.run_tac(split.id, "omega", goal=1).error == f"no proof state {split.id}"
+        assert session.run_tac(root.id, "omega").error is not None and session.starts == 1
+    finally:
+        session.close()
+
+
+def test_one_session_per_header(toolchain):
+    session = LeanSession(toolchain, "module\n\ndef alpha : Nat := 1\n", [])
+    try:
+        assert session.ask("example : alpha = 1 := rfl").diagnostics == ()
+        kept = session.start_proof(": alpha = 1").state
+        session.advance("module\n\ndef beta : Nat := 2\n")  # same header: reset, then the new text
+        assert session.ask("example : beta = 2 := rfl").diagnostics == ()
+        assert "Unknown identifier" in session.ask("#check alpha").diagnostics[0].text
+        assert session.run_tac(kept.id, "rfl").error == f"no proof state {kept.id}"  # the reset dropped it
+        assert session.starts == 1
+        session.advance("module\nimport Lean.Data.Json\n\ndef gamma : Nat := 3\n")  # another header
+        assert session.ask("example : gamma = 3 := rfl").diagnostics == () and session.starts == 2
     finally:
         session.close()

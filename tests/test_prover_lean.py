@@ -66,3 +66,86 @@ def test_bench_smoke(toolchain, tmp_path):
     assert (tmp_path / "solved_vs_time.png").stat().st_size > 1000
     report = json.loads((tmp_path / "bench.json").read_text())
     assert len(report["theorems"]) == 4
+
+
+def test_state_env_scripts_verify_and_survive_a_restart(project, toolchain):
+    """Proof states in the session: inaccessible names renamed, coupled goals kept together and written
+    without bullets, the assembled script verified by a fresh compile, and a view rebuilt when the
+    session dies."""
+    from lean_dojo import ProofFinished, TacticState
+
+    from prover.env.states import StateEnv, open_session
+    from prover.target import load_target
+    from prover.verify import verify
+
+    goals = project / "Pv" / "Goals.lean"
+    target = load_target(goals, "total_append")
+    session = open_session(toolchain, project, target)
+    try:
+        env = StateEnv(target, session)
+        assert env.startup_s > 0 and env.stats.lean_processes == 1
+        root = env.init_state()
+        split = env.run_tac(root, "induction xs")
+        assert isinstance(split, TacticState)
+        nil, cons = env.goals(split)
+        assert [h.names[0] for h in env.goal(cons).hyps][:4] == ["ys", "head", "tail", "tail_ih"]
+        assert isinstance(env.run_tac(nil, "simp [total]"), ProofFinished)
+        step = "simp [total, tail_ih, Nat.add_assoc]"
+        assert isinstance(env.run_tac(cons, step), ProofFinished)  # names only the rename gave
+        steps = {root.id: ("induction xs", [nil.id, cons.id]), nil.id: ("simp [total]", []), cons.id: (step, [])}
+        script = env.proof_script(steps, root.id)
+        assert "rename_i head tail tail_ih" in script
+        assert verify(toolchain, project, target, script).ok
+
+        session.close()  # the session dies: the view is rebuilt from its recipe in a new one
+        assert isinstance(env.run_tac(cons, step), ProofFinished) and session.starts == 2
+        env.close()
+
+        other = StateEnv(load_target(goals, "uses_helper"), session)  # same file, same header: no restart
+        assert session.starts == 2
+        assert other.startup_s < 5 and "helper" in session.preamble  # the file grew in place
+        assert isinstance(other.run_tac(other.init_state(), "simp"), ProofFinished) and session.starts == 2
+        other.close()
+    finally:
+        session.close()
+
+
+def test_coupled_goals_stay_together(project, toolchain):
+    from lean_dojo import ProofFinished, TacticState
+
+    from prover.env.states import StateEnv, open_session
+    from prover.target import Target
+    from prover.verify import verify
+
+    base = project / "Pv" / "Goals.lean"
+    text = base.read_text() + "\ntheorem Pv.witness (x : Nat) : ∃ y, y = x + 1 ∧ 0 < y := by\n  sorry\n"
+    file = project / "Pv" / "Witness.lean"
+    file.write_text(text)
+    try:
+        from prover.target import load_target
+
+        target: Target = load_target(file, "Pv.witness")
+        session = open_session(toolchain, project, target)
+        try:
+            env = StateEnv(target, session)
+            root = env.init_state()
+            first = env.run_tac(root, "constructor")
+            assert isinstance(first, TacticState)
+            [together] = env.goals(first)  # the witness and the claim share ?w: one node, not two
+            assert "?w" in env.goal(together).target
+            second = env.run_tac(together, "constructor")
+            [pair] = env.goals(second)
+            third = env.run_tac(pair, "rfl")  # assigns ?w: the rest is independent again
+            [rest] = env.goals(third)
+            assert env.goal(rest).target == "0 < x + 1"
+            assert isinstance(env.run_tac(rest, "omega"), ProofFinished)
+            steps = {root.id: ("constructor", [together.id]), together.id: ("constructor", [pair.id]),
+                     pair.id: ("rfl", [rest.id]), rest.id: ("omega", [])}
+            script = env.proof_script(steps, root.id)
+            assert "· constructor" not in script and "· rfl" not in script  # coupled: no bullets
+            assert verify(toolchain, project, target, script).ok, script
+            env.close()
+        finally:
+            session.close()
+    finally:
+        file.unlink()

@@ -109,7 +109,8 @@ def test_no_state_leaks_between_jobs(warm):
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["build"], 2), (["build", "-j", "1"], 1), (["build", "--no-worker"], 0),
-    (["evidence", "--out", "x", "--no-worker"], 0), (["check"], 2), (["prove", "x"], 0),
+    (["evidence", "--out", "x", "--no-worker"], 0), (["check"], 2), (["prove", "x"], 1),
+    (["prove", "x", "--no-worker"], 0), (["bench"], 1),
 ])
 def test_which_commands_use_workers(argv, expected):
     assert worker_count(build_parser().parse_args(argv)) == expected

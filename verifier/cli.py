@@ -383,8 +383,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def worker_count(args: argparse.Namespace) -> int:
-    """Warm Lean workers for this command: one per parallel job for the commands that run Lean files, none
-    with `--no-worker` or for the prover (its sessions are warm processes of their own)."""
+    """Warm Lean workers for this command: one per parallel job for the commands that run Lean files (the
+    prover's one verifies found proofs; its search has sessions of its own), none with `--no-worker`."""
     if getattr(args, "no_worker", True):
         return 0
     return max(1, getattr(args, "jobs", 2))

@@ -299,6 +299,15 @@ def startGoal (out : IO.FS.Stream) (id : Nat) (statement : String) : CommandElab
           printError out (← Exception.toMessageData e |>.toString)
           return none
 
+/-- The goals not yet solved: a tactic on one of coupled goals may assign another. -/
+def unassigned : List MVarId → MetaM (List MVarId)
+  | [] => pure []
+  | g :: gs => do
+    let rest ← unassigned gs
+    match ← instantiateMVars (mkMVar g) with
+    | .mvar h => return if h == g then g :: rest else rest
+    | _ => return rest
+
 def nth? {α : Type} : List α → Nat → Option α
   | [], _ => none
   | x :: _, 0 => some x
@@ -332,7 +341,7 @@ def runTactic (out : IO.FS.Stream) (id : Nat) (p : ProofState) (index : Nat) (te
           if (← instantiateMVars (mkMVar g)).hasSorry then
             printError out "the tactic left a `sorry` in the proof"
             return none
-          let q ← capture id (app gs rest)
+          let q ← capture id (← unassigned (app gs rest))
           printState out q
           return some q
         catch e =>
