@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -79,6 +81,22 @@ def portfolio(closers: dict[str, dict[str, tuple[bool, float]]],
                 break
         out[name] = (solved, round(spent, 3), tried)
     return out
+
+
+def mcnemar_exact(a: dict[str, dict], b: dict[str, dict]) -> dict:
+    """Exact McNemar test of two methods on the same theorems: only the discordant pairs count (solved by
+    one and not the other); under the null each goes either way with probability 1/2. Two-sided p."""
+    only_a = sum(1 for n in a if n in b and a[n]["solved"] and not b[n]["solved"])
+    only_b = sum(1 for n in a if n in b and b[n]["solved"] and not a[n]["solved"])
+    n, k = only_a + only_b, min(only_a, only_b)
+    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
+    return {"only_first": only_a, "only_second": only_b, "p_two_sided": round(p, 6)}
+
+
+def median_solve_s(results: dict[str, dict]) -> float | None:
+    """Median time to solve over the solved theorems (start-up excluded: it is paid before the clock)."""
+    times = [r["seconds"] for r in results.values() if r["solved"] and r["seconds"] is not None]
+    return round(statistics.median(times), 2) if times else None
 
 
 def curve(times: list[float]) -> list[tuple[float, int]]:
@@ -181,15 +199,23 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
             curves[method] = curve([r["seconds"] for r in results[method].values() if r["solved"] and r["seconds"]])
     summary = {m: {"solved": sum(r["solved"] for r in rs.values()), "total": len(targets),
                    "seconds": round(sum(r["seconds"] or 0 for r in rs.values()), 1),
-                   "lean_calls": sum(r["lean_calls"] for r in rs.values())} for m, rs in results.items() if rs}
+                   "lean_calls": sum(r["lean_calls"] for r in rs.values()),
+                   "median_solve_s": median_solve_s(rs)} for m, rs in results.items() if rs}
+    tests = {}
+    if results.get("mcts") and results.get("best-first"):
+        tests["mcts_vs_best_first"] = mcnemar_exact(results["mcts"], results["best-first"])
     paths = plot(curves, len(targets), budget_s, out)
     report = {"budget_s": budget_s, "theorems": [t.name for t in targets], "results": results, "summary": summary,
-              "curves": curves, "plots": [str(p) for p in paths], "startup_s": round(startup_s, 1)}
+              "curves": curves, "plots": [str(p) for p in paths], "startup_s": round(startup_s, 1), "tests": tests}
     (out / "bench.json").write_text(json.dumps(report, indent=1))
-    lines = [f"{'method':<12} {'solved':>8} {'%':>6} {'time s':>9} {'Lean calls':>11}"]
+    lines = [f"{'method':<12} {'solved':>8} {'%':>6} {'time s':>9} {'median s':>9} {'Lean calls':>11}"]
     for m, s in summary.items():
+        median = f"{s['median_solve_s']:.2f}" if s["median_solve_s"] is not None else "-"
         lines.append(f"{m:<12} {s['solved']:>4}/{s['total']:<3} {100 * s['solved'] / max(1, s['total']):>5.1f} "
-                     f"{s['seconds']:>9.1f} {s['lean_calls']:>11}")
+                     f"{s['seconds']:>9.1f} {median:>9} {s['lean_calls']:>11}")
+    for name, t in tests.items():
+        lines.append(f"exact McNemar, {name}: {t['only_first']} solved only by the first, {t['only_second']} only "
+                     f"by the second, p = {t['p_two_sided']}")
     lines.append(f"Lean start-up and file loading, outside every theorem's budget: {startup_s:.1f} s in all")
     lines.append(f"curves: {', '.join(str(p) for p in paths)}")
     report["table"] = "\n".join(lines)

@@ -28,6 +28,14 @@ def parse_spec(spec: str) -> tuple[Path, str]:
     return path, name
 
 
+def _check_backend(backend: str, chain, lean_dir: Path) -> None:
+    from prover.session import dojo_unavailable
+
+    why = dojo_unavailable(chain, lean_dir) if backend == "dojo" else None
+    if why:
+        raise UserError(why, hint="use the default backend, --backend states")
+
+
 def cmd_prove(args: argparse.Namespace) -> int:
     from prover.policy.priors import save_priors
     from prover.search.engine import Budget
@@ -45,6 +53,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         raise UserError(f"{target.name} already has a proof without sorry", hint="use --force to search anyway")
     lean_dir = lean_dir_of(file)
     chain = require(lean_dir, args.toolchain)
+    _check_backend(args.backend, chain, lean_dir)
     priors = default_priors(lean_dir)
     _say(f"searching for a proof of {target.name} ({args.method}, {args.budget:.0f} s, {args.calls} Lean calls) ...")
     outcome = prove(chain, lean_dir, target, Budget(args.budget, args.calls), args.method, priors,
@@ -87,6 +96,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not (lean_dir / "Bench").is_dir():
         raise UserError(f"{lean_dir / 'Bench'}: no benchmark folder")
     chain = require(lean_dir, args.toolchain)
+    _check_backend(args.backend, chain, lean_dir)
     report = run_bench(chain, lean_dir, budget_s=args.budget, methods=methods, limit=args.limit,
                        only=args.only, out=Path(args.out) if args.out else lean_dir / ".lake" / "quantproof" / "bench",
                        say=_say, backend=args.backend)
@@ -108,9 +118,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--write", action="store_true", help="write the verified proof in place of the sorry")
     p.add_argument("--force", action="store_true", help="search even if the theorem already has a proof")
     p.add_argument("--tree-out", metavar="DIR", help="where the search tree JSON and SVG go")
-    p.add_argument("--backend", choices=["states", "session", "batch"], default="states",
+    p.add_argument("--backend", choices=["states", "session", "batch", "dojo"], default="states",
                    help="proof states kept in a Lean session (default), candidates replayed in a session, "
-                        "or a Lean process per batch of candidates")
+                        "a Lean process per batch of candidates, or LeanDojo's own Dojo (native Lean only)")
     p.add_argument("--toolchain", choices=["native", "portable"])
     p.add_argument("--no-worker", action="store_true", help=NO_WORKER)
     p.add_argument("--json", action="store_true")
@@ -122,9 +132,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, default=120.0, help="seconds per theorem (default 120)")
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     p.add_argument("--limit", type=int, help="only the first N theorems")
-    p.add_argument("--backend", choices=["states", "session", "batch"], default="states",
+    p.add_argument("--backend", choices=["states", "session", "batch", "dojo"], default="states",
                    help="proof states kept in one Lean session per header, shared by the theorems (default); "
-                        "candidates replayed in that session; or a Lean process per batch")
+                        "candidates replayed in that session; a Lean process per batch; or LeanDojo's Dojo")
     p.add_argument("--only", nargs="*", help="only these theorems")
     p.add_argument("--out", metavar="DIR", help="results folder (JSON, curves)")
     p.add_argument("--no-worker", action="store_true", help=NO_WORKER)

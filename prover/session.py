@@ -80,7 +80,26 @@ def make_policy(chain: Toolchain, target: Target, priors: Priors) -> Policy:
     return Policy(priors, premises, defs)
 
 
-BACKENDS = ("states", "session", "batch")
+BACKENDS = ("states", "session", "batch", "dojo")
+
+
+def dojo_unavailable(chain: Toolchain, lean_dir: Path) -> str | None:
+    """Why LeanDojo's own `Dojo` cannot run this package here, or None when it can."""
+    if chain.kind != "native":
+        return ("--backend dojo runs LeanDojo's own Dojo, which traces the package with a native Lean (elan's "
+                "lean and lake); only the portable Lean is available here")
+    if not (lean_dir / ".git").exists():
+        return f"--backend dojo needs the Lean package to be the root of a git repository; {lean_dir} is not"
+    return None
+
+
+def dojo_env(lean_dir: Path, target: Target) -> ProofEnv:
+    from lean_dojo import LeanGitRepo, Theorem
+
+    from prover.env.dojo import DojoEnv
+
+    repo = LeanGitRepo.from_path(lean_dir)
+    return DojoEnv(Theorem(repo, target.file.absolute().relative_to(lean_dir.absolute()), target.name))
 
 
 def make_env(chain: Toolchain, lean_dir: Path, target: Target, backend: str, heartbeats: int,
@@ -98,6 +117,11 @@ def make_env(chain: Toolchain, lean_dir: Path, target: Target, backend: str, hea
             return SessionEnv(chain, lean_dir, target, heartbeats=heartbeats, session=shared), own
     if backend == "session":
         return SessionEnv(chain, lean_dir, target, heartbeats=heartbeats, session=session), None
+    if backend == "dojo":
+        why = dojo_unavailable(chain, lean_dir)
+        if why:
+            raise RuntimeError(why)
+        return dojo_env(lean_dir, target), None
     return PortableEnv(chain, lean_dir, target, heartbeats=heartbeats), None
 
 

@@ -58,6 +58,18 @@ def test_prove_bad_input(project):
     assert "already has a proof" in one_line_error(run_cli("prove", f"{goals}:done"))
 
 
+def test_backend_dojo(project, toolchain):
+    """LeanDojo's own Dojo runs where a native Lean traces the package; elsewhere one line says why."""
+    goals = project / "Pv" / "Goals.lean"
+    proc = run_cli("prove", f"{goals}:uses_helper", "--backend", "dojo", "--budget", "60", "--json")
+    if toolchain.kind == "native" and (project / ".git").exists():
+        assert proc.returncode == 0 and json.loads(proc.stdout)["proved"], proc.stderr[-2000:]
+    else:
+        message = one_line_error(proc)
+        assert "--backend dojo" in message and ("native Lean" in message or "git repository" in message)
+        assert "sorry" in goals.read_text()
+
+
 def test_bench_smoke(toolchain, tmp_path):
     proc = run_cli("bench", "--methods", "closers,portfolio", "--limit", "4", "--out", str(tmp_path), "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
