@@ -11,6 +11,7 @@ over the second half of the run (start-up and first caches excluded).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -21,7 +22,6 @@ from prover.bench import bench_targets
 from prover.env.states import StateEnv, open_session
 from prover.search.engine import MCTS, Budget
 from prover.session import make_policy, seed_priors
-from verifier.benchmarks import emit
 from verifier.lean.toolchain import require
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,7 +99,10 @@ def main() -> None:
     figures = measure(args.requests, args.budget_calls)
     if args.out:
         plot(figures, args.out.with_suffix(".png"))
-    emit(figures, args.out)
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
 
 
 if __name__ == "__main__":

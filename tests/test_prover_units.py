@@ -273,3 +273,53 @@ def test_every_candidate_taken_reaches_lean_so_a_dead_goal_fails():
     tried = [t for batch in env.batches for t in batch]
     assert sorted(tried) == sorted(f"tac{i}" for i in range(12))  # each once, none dropped
     assert result.stopped == "every candidate failed" and search.graph.root.pending == 0
+
+
+def test_a_rejected_proof_sends_the_search_on():
+    """A found proof that does not verify is failed edge by edge; the search resumes from the graph and
+    finds the other proof (here `cases n` instead of `induction n`)."""
+    env = ScriptedEnv()
+    env.RULES = {"P n": {"induction n": ["P 0"], "cases n": ["P 1"]}, "P 0": {"simp": []}, "P 1": {"omega": []}}
+    search = MCTS(env, ListPolicy(), SearchConfig(batch_size=2, simulations_per_batch=2))
+    first = search.run(Budget(seconds=30, lean_calls=200), "P")
+    assert first.proved and search.graph.proof()[0][0] == "induction n"
+    search.graph.reject_proof("did not verify")
+    assert search.graph.root.status == OPEN
+    rejected = [e for n in search.graph.nodes.values() for e in n.edges if e.rejected]
+    assert {e.tactic for e in rejected} == {"induction n", "simp"} and all(e.status == FAILED for e in rejected)
+    again = search.run(Budget(seconds=30, lean_calls=200), "P")
+    assert again.proved and search.graph.proof()[0][0] == "cases n"
+
+
+def test_exact_mcnemar():
+    from prover.bench import mcnemar_exact
+
+    def runs(solved):
+        return {str(i): {"solved": s} for i, s in enumerate(solved)}
+
+    assert mcnemar_exact(runs([True] * 8 + [False] * 4), runs([False] * 12)) == {
+        "only_first": 8, "only_second": 0, "p_two_sided": 0.007812}  # 2 / 2**8
+    assert mcnemar_exact(runs([True, False] * 5), runs([False, True] * 5))["p_two_sided"] == 1.0
+    assert mcnemar_exact(runs([True] * 3), runs([True] * 3))["p_two_sided"] == 1.0  # no discordant pair
+    # 6 against 1: P(X <= 1 | n = 7) = 8 / 128, doubled
+    assert mcnemar_exact(runs([True] * 6 + [False]), runs([False] * 6 + [True]))["p_two_sided"] == 0.125
+
+
+def test_goal_values_learn_from_the_search_below():
+    """MCTS backs values up into goals (a goal where tactics keep failing loses value, and a descent then
+    picks it as the goal that decides its edge); best-first keeps the static heuristic."""
+    graph = _graph()
+    easy = graph.node(TacticState("⊢ A", 1), parse_goals("⊢ A")[0], 1)
+    hard = graph.node(TacticState("⊢ B", 2), parse_goals("⊢ B")[0], 1)
+    edge = graph.add_edge(graph.root, Candidate("split", 1.0), [easy, hard], OPEN)
+    assert easy.estimate == easy.value and hard.estimate == hard.value
+    search = MCTS(ScriptedEnv(), ListPolicy())
+    for _ in range(3):
+        search.back_value(hard, 0.0)
+    search.back_value(easy, 1.0)
+    assert hard.estimate == hard.value / 4 and easy.estimate > easy.value
+    assert edge.static_value == easy.estimate * hard.estimate
+    assert min(edge.children, key=lambda c: c.estimate) is hard
+    best = BestFirst(ScriptedEnv(), ListPolicy())
+    best.back_value(hard, 0.0)
+    assert hard.value_count == 3  # unchanged: best-first scores statically

@@ -117,12 +117,17 @@ class Search:
     def backpropagate(self, path: list[Edge], leaf: GoalNode, edge: Edge) -> None:
         value = 1.0 if edge.status == PROVED else 0.0 if edge.status == FAILED else edge.static_value
         leaf.visits += 1
+        self.back_value(leaf, value)
         for upper in reversed(path):
             value *= upper.value_besides(leaf)
             upper.visits += 1
             upper.value_sum += value
             upper.parent.visits += 1
+            self.back_value(upper.parent, value)
             leaf = upper.parent
+
+    def back_value(self, node: GoalNode, value: float) -> None:
+        """What a simulation found below a goal; only MCTS keeps it (best-first scores statically)."""
 
     def run(self, budget: Budget, name: str, on_batch: Callable[[SearchResult], None] | None = None) -> SearchResult:
         start = time.monotonic()
@@ -170,9 +175,15 @@ class Search:
 
 
 class MCTS(Search):
-    """PUCT over AND/OR goals with progressive widening, virtual loss and MCTS-solver statuses."""
+    """PUCT over AND/OR goals with progressive widening, virtual loss and MCTS-solver statuses; each goal's
+    value is updated by what the search finds below it, and a descent goes on into the hardest goal a
+    tactic left (HTPS-style)."""
 
     method = "mcts"
+
+    def back_value(self, node: GoalNode, value: float) -> None:
+        node.value_sum += value
+        node.value_count += 1
 
     def allowed_edges(self, node: GoalNode) -> int:
         return math.ceil(self.config.widen_c * (node.visits + 1) ** self.config.widen_alpha)
@@ -198,7 +209,8 @@ class MCTS(Search):
             edge = max(live, key=lambda e: self.puct(node, e))
             edge.inflight += 1
             path.append(edge)
-            child = min((c for c in edge.children if c.status == OPEN), key=lambda c: c.value)
+            # of the goals a tactic left, the one the search found hardest so far: it decides the edge
+            child = min((c for c in edge.children if c.status == OPEN), key=lambda c: c.estimate)
             seen.add(id(child))
             node = child
 

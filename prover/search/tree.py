@@ -37,6 +37,8 @@ class GoalNode:
     parents: list[Edge] = field(default_factory=list)
     status: str = OPEN
     visits: int = 0
+    value_sum: float = 0.0  # what simulations through this goal found below it (MCTS only)
+    value_count: int = 0
     pending: int = 0  # candidates taken and not yet answered by Lean
     expanded: bool = False
     # the edge that proved this goal first: its goals were proved earlier, so following these edges
@@ -46,6 +48,17 @@ class GoalNode:
     @property
     def untried(self) -> int:
         return len(self.candidates) - self.next_candidate
+
+    @property
+    def estimate(self) -> float:
+        """The goal's value updated by what the search found below it: the heuristic counts as one
+        visit, and each simulation through the goal adds the value it brought back (HTPS-style). Without
+        simulations (best-first) it is the heuristic alone."""
+        if self.status == PROVED:
+            return 1.0
+        if self.status == FAILED:
+            return 0.0
+        return (self.value + self.value_sum) / (1 + self.value_count)
 
 
 @dataclass(eq=False)
@@ -76,7 +89,7 @@ class Edge:
         value = 1.0
         for child in self.children:
             if child is not skip:
-                value *= 1.0 if child.status == PROVED else child.value
+                value *= child.estimate
         return value
 
 

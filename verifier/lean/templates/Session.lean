@@ -322,7 +322,8 @@ def pick (goals : List MVarId) : Nat → List MVarId
 /-- Run a tactic on a state's chosen goal, starting from the state as it was saved. -/
 def runTactic (out : IO.FS.Stream) (id : Nat) (p : ProofState) (index : Nat) (text : String)
     (heartbeats : Nat) : CommandElabM (Option ProofState) := do
-  match Parser.runParserCategory (← getEnv) `tactic text "<tactic>" with
+  -- in parentheses: `tac₁; tac₂` is one tactic there, as it is on a line of a proof
+  match Parser.runParserCategory (← getEnv) `tactic s!"({text})" "<tactic>" with
   | .error e => printError out s!"cannot parse the tactic: {e}"; return none
   | .ok stx =>
     match pick p.goals index with
