@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lean_dojo import LeanError, ProofFinished, TacticState
@@ -49,6 +49,29 @@ def refused(tactic: str) -> LeanError | None:
         if word in COMMAND_WORDS:
             return LeanError(f"refused: `{word}` starts a command, not a tactic")
     return None
+
+
+def script_lines(steps: dict[int, tuple[str, list[int]]], node: int, indent: str,
+                 shape: Callable[[int], tuple[tuple[str, ...], bool]]) -> list[str]:
+    """The tactic script below `node` of a proof tree (node -> (tactic, children)). `shape(child)` gives the
+    inaccessible names `rename_i` installs first, and whether the child holds coupled goals: those stay
+    in line, without a bullet (the next tactic acts on the first of them); a single goal gets its bullet."""
+    tactic, children = steps[node]
+    lines = [indent + line for line in tactic.split("\n")]
+    for child in children:
+        renames, coupled = shape(child)
+        inner = script_lines(steps, child, indent + "  ", shape)
+        rename = f"rename_i {' '.join(renames)}"
+        if coupled:
+            lines += [indent + rename] if renames else []
+            lines.extend(line[2:] for line in inner)
+        elif renames:
+            lines.append(f"{indent}· {rename}")
+            lines.extend(inner)
+        else:
+            lines.append(f"{indent}· {inner[0].lstrip()}")
+            lines.extend(inner[1:])
+    return lines
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from lean_dojo import LeanError, ProofFinished, TacticState
 
-from prover.env.base import EnvStats, ProofEnv, TacticResult, refused
+from prover.env.base import EnvStats, ProofEnv, TacticResult, refused, script_lines
 from prover.goals import Goal, Hyp, parse_goals
 from prover.target import Target
 from verifier.lean.batch import Snippet, SnippetResult, run_batch
 from verifier.lean.process import Limits
 from verifier.lean.project import BUILD_LIB
-from verifier.lean.session import Answer, LeanSession
+from verifier.lean.session import LeanSession
 from verifier.lean.toolchain.base import Toolchain
 
 
@@ -191,21 +191,7 @@ class PortableEnv(ProofEnv):
         return ProofFinished(state.id, f"{result.elapsed_s or 0:.3f}s")
 
     def proof_script(self, steps: dict[int, tuple[str, list[int]]], root: int) -> str:
-        return "\n".join(self._script(steps, root, "  "))
-
-    def _script(self, steps: dict[int, tuple[str, list[int]]], sid: int, indent: str) -> list[str]:
-        tactic, children = steps[sid]
-        lines = [indent + line for line in tactic.split("\n")]
-        for child in children:
-            renames = self._records[child].path[-1].renames
-            inner = self._script(steps, child, indent + "  ")
-            if renames:
-                lines.append(f"{indent}· rename_i {' '.join(renames)}")
-                lines.extend(inner)
-            else:
-                lines.append(f"{indent}· {inner[0].lstrip()}")
-                lines.extend(inner[1:])
-        return lines
+        return "\n".join(script_lines(steps, root, "  ", lambda c: (self._records[c].path[-1].renames, False)))
 
 
 class SessionEnv(PortableEnv):
@@ -242,10 +228,7 @@ class SessionEnv(PortableEnv):
         if deadline <= 0:
             return LeanError("the time budget ran out before this candidate ran")
         start = time.monotonic()
-        try:
-            answer = self.session.ask(code, deadline)
-        except RuntimeError as exc:  # the session could not start
-            answer = Answer((), 0, str(exc))
+        answer = self.session.ask(code, deadline)  # a session that cannot start answers `failed`
         self._stats = replace(self._stats, lean_calls=self._stats.lean_calls + 1,
                               lean_seconds=self._stats.lean_seconds + time.monotonic() - start)
         if answer.failed:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lean_dojo import LeanError, ProofFinished, TacticState
 
-from prover.env.base import EnvStats, ProofEnv, TacticResult, refused
+from prover.env.base import EnvStats, ProofEnv, TacticResult, refused, script_lines
 from prover.goals import Goal, Hyp, normalize
 from prover.target import Target
 from verifier.lean.process import Limits
@@ -189,7 +189,8 @@ class StateEnv(ProofEnv):
     def release(self, states: Sequence[TacticState]) -> None:
         """Nodes the search will not use (a transposition kept an earlier node): free their session states
         when no other view holds them."""
-        held = {v.state for k, v in self._views.items() if k not in {s.id for s in states}}
+        dropped = {s.id for s in states}
+        held = {v.state for k, v in self._views.items() if k not in dropped}
         gone = []
         for s in states:
             view = self._views.pop(s.id, None)
@@ -205,25 +206,11 @@ class StateEnv(ProofEnv):
         self._owned.clear()
 
     def proof_script(self, steps: dict[int, tuple[str, list[int]]], root: int) -> str:
-        return "\n".join(self._script(steps, root, "  "))
+        return "\n".join(script_lines(steps, root, "  ", self._shape))
 
-    def _script(self, steps: dict[int, tuple[str, list[int]]], vid: int, indent: str) -> list[str]:
-        tactic, children = steps[vid]
-        lines = [indent + tactic]
-        for child in children:
-            view = self._views[child]
-            inner = self._script(steps, child, indent + "  ")
-            if view.goals > 1:  # coupled goals stay together: no bullet, the next tactic acts on the first
-                if view.renames:
-                    lines.append(f"{indent}rename_i {' '.join(view.renames)}")
-                lines.extend(line[2:] for line in inner)
-            elif view.renames:
-                lines.append(f"{indent}· rename_i {' '.join(view.renames)}")
-                lines.extend(inner)
-            else:
-                lines.append(f"{indent}· {inner[0].lstrip()}")
-                lines.extend(inner[1:])
-        return lines
+    def _shape(self, vid: int) -> tuple[tuple[str, ...], bool]:
+        view = self._views[vid]
+        return view.renames, view.goals > 1
 
 
 def open_session(chain, lean_dir: Path, target: Target, limits: Limits | None = None) -> LeanSession:
