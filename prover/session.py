@@ -14,15 +14,15 @@ from prover.env.portable import PortableEnv, SessionEnv
 from prover.env.states import StartError, StateEnv, open_session
 from prover.policy.candidates import Policy
 from prover.policy.features import goal_features
-from prover.policy.premises import PremiseIndex
+from prover.policy.premises import PremiseIndex, library_lemmas
 from prover.policy.priors import Priors, load_priors, seed_from_sources, tactic_kind
 from prover.search.engine import MCTS, BestFirst, Budget, Search, SearchConfig, SearchResult
 from prover.target import Target
 from prover.verify import verify
-from verifier.lean.library import build_core_index
 from verifier.lean.session import LeanSession
 from verifier.lean.source import blank_comments, scan_declarations
 from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.toolchain.cache import cache_root
 
 METHODS = {"mcts": MCTS, "best-first": BestFirst}
 MAX_VERIFICATIONS = 3  # found proofs checked per theorem before the search gives up on verifying
@@ -69,15 +69,14 @@ class PremiseCache:
     @classmethod
     def get(cls, chain: Toolchain) -> PremiseIndex:
         if cls._index is None:
-            cls._index = PremiseIndex.build(list(build_core_index(chain)))
+            cls._index = PremiseIndex(library_lemmas(chain.identity, chain.core_lib, chain.version.pointer_bytes,
+                                                     cache_root()))
         return cls._index
 
 
 def make_policy(chain: Toolchain, target: Target, priors: Priors) -> Policy:
     defs, facts = local_names(target)
-    base = PremiseCache.get(chain)
-    premises = PremiseIndex(base.names, base.tokens, base.idf, facts)
-    return Policy(priors, premises, defs)
+    return Policy(priors, PremiseCache.get(chain).with_local(facts), defs)
 
 
 BACKENDS = ("states", "session", "batch", "dojo")

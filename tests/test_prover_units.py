@@ -10,7 +10,6 @@ from prover.env.dojo import DojoEnv
 from prover.env.portable import Step, _render, statement_goal
 from prover.goals import parse_goals
 from prover.policy.candidates import CLOSERS, Candidate, Policy
-from prover.policy.premises import PremiseIndex
 from prover.policy.priors import Priors, seed_from_sources, tactic_kind
 from prover.search.engine import MCTS, BestFirst, Budget, SearchConfig
 from prover.search.tree import FAILED, OPEN, PROVED, Graph
@@ -92,15 +91,6 @@ def test_witnesses_follow_the_types_and_numerals_in_context():
     by_list = [c.tactic for c in policy.candidates(parse_goals("n : Nat\n⊢ ∃ xs, xs.length = n")[0])]
     assert "refine ⟨List.replicate n 0, ?_⟩" in by_list
     assert not any("-n" in t for t in by_list)  # no negation of a natural number
-
-
-def test_premises_by_symbol_overlap():
-    index = PremiseIndex.build(["List.length_append", "List.reverse_reverse", "Nat.add_comm", "List.map_map",
-                                "Nat", "List.cons", "List.length_cons"])
-    goal = parse_goals("xs ys : List Nat\n⊢ (xs ++ ys).length = ys.length + xs.length")[0]
-    chosen = index.select(goal, 3)
-    assert chosen[0] == "List.length_append"
-    assert "Nat" not in index.names and "List.cons" not in index.names
 
 
 def test_priors_learn_and_seed_from_project_proofs():

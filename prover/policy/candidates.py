@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from prover.goals import Goal
 from prover.policy.features import Features, goal_features
-from prover.policy.premises import PremiseIndex
+from prover.policy.premises import PremiseIndex, Selection
 from prover.policy.priors import Priors, tactic_kind
+from prover.policy.witnesses import witnesses
 
 CLOSERS = ("omega", "simp", "simp_all", "decide", "grind")
 CHEAP_CLOSERS = ("rfl", "trivial", "assumption", "contradiction")
@@ -26,24 +27,6 @@ INDUCTIVE = ("Nat", "List")
 class Candidate:
     tactic: str
     prior: float
-
-
-def _witnesses(goal: Goal, f: Features) -> list[str]:
-    """Terms to try for `∃ x, ...`, most promising first: variables in context, small literals, and
-    simple combinations by type (negation for Int, division and remainder by the goal's numerals,
-    sums, doubling, predecessor, max; for lists the empty list, `replicate` and `reverse`)."""
-    nats, ints = list(f.vars_by_type.get("Nat", ())), list(f.vars_by_type.get("Int", ()))
-    nums, lists = nats + ints, list(f.vars_by_type.get("List", ()))
-    numerals = [x for x in dict.fromkeys(re.findall(r"\b\d+\b", goal.target)) if x not in ("0", "1")][:2]
-    terms = [*nums, "0", "1"]
-    terms += [f"-{a}" for a in ints[:2]]
-    terms += [f"{a} {op} {c}" for c in numerals for a in nums[:2] for op in ("/", "%")]
-    terms += [f"{a} + 1" for a in nums[:3]] + [f"{a} + {b}" for a in nums[:2] for b in nums[:2] if a < b]
-    terms += [f"2 * {a}" for a in nums[:2]] + [f"{a} - 1" for a in nums[:2]]
-    terms += [f"max {a} {b}" for a in nums[:2] for b in nums[:2] if a < b]
-    terms += lists + ["[]"] + [f"List.replicate {n} 0" for n in nats[:1]] + [f"{a}.reverse" for a in lists[:1]]
-    terms += ["2", *numerals]
-    return list(dict.fromkeys(terms))
 
 
 def _intro_names(f: Features, goal: Goal) -> list[str]:
@@ -68,7 +51,7 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
         out.append(("intros", 1.0))
         out += [("intros; omega", 0.8), ("intros; simp_all", 0.6)]
     if "exists-head" in t:
-        for i, w in enumerate(_witnesses(goal, f)[:16]):
+        for i, w in enumerate(witnesses(goal, f)):
             rank = 0.95 ** i  # earlier witnesses are likelier
             out.append((f"refine ⟨{w}, ?_⟩", 1.2 * rank))
             out.append((f"exact ⟨{w}, by omega⟩", 0.9 * rank))
@@ -135,6 +118,25 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
     return out
 
 
+def premise_tactics(sel: Selection) -> list[tuple[str, float]]:
+    """Closing lemmas by `apply`, rewriting lemmas (and the file's own facts) through `simp`, `rw` and
+    `grind`, and lemmas instantiated on hypotheses as `have`, alone or followed by arithmetic."""
+    out: list[tuple[str, float]] = []
+    for i, name in enumerate(sel.closing[:4]):
+        out += [(f"apply {name}", 0.9 * 0.85 ** i), (f"rw [{name}]", 0.4 * 0.85 ** i)]
+    rewrites = list(dict.fromkeys([*sel.local, *sel.rewriting]))
+    if rewrites:
+        out += [(f"simp [{', '.join(rewrites[:4])}]", 1.2), (f"grind [{', '.join(rewrites[:3])}]", 1.0),
+                (f"simp_all [{', '.join(rewrites[:4])}]", 0.8)]
+    for i, name in enumerate(rewrites[:4]):
+        out.append((f"rw [{name}]", 0.5 * 0.85 ** i))
+    for i, term in enumerate(sel.forward[:4]):
+        rank = 0.85 ** i
+        out += [(f"have := {term}", 0.7 * rank), (f"have := {term}; omega", 0.7 * rank),
+                (f"have := {term}; grind", 0.5 * rank)]
+    return out
+
+
 class Policy:
     """Turns a goal into ranked candidate tactics."""
 
@@ -160,15 +162,8 @@ class Policy:
         for tactic, weight in structural(goal, f, self.local_defs):
             add(tactic, weight)
         if self.premises is not None:
-            chosen = self.premises.select(goal, self.premise_count)
-            if chosen:
-                add(f"simp [{', '.join(chosen[:4])}]", 1.2)
-                add(f"grind [{', '.join(chosen[:3])}]", 1.0)
-                add(f"simp_all [{', '.join(chosen[:4])}]", 0.8)
-                for p in chosen[:6]:
-                    add(f"rw [{p}]", 0.5)
-                    add(f"exact {p}", 0.3)
-                    add(f"apply {p}", 0.3)
+            for tactic, weight in premise_tactics(self.premises.select(goal, self.premise_count)):
+                add(tactic, weight)
         total = sum(weighted.values()) or 1.0
         ranked = sorted(weighted.items(), key=lambda kv: -kv[1])
         return [Candidate(t, w / total) for t, w in ranked]

@@ -1,0 +1,111 @@
+"""Premise selection by conclusion shape, and witnesses from one grammar: goal text read back to
+constants, lemma shapes from the real core library's .olean files, and selection on both."""
+
+from __future__ import annotations
+
+import pytest
+
+from prover.goals import parse_goals
+from prover.policy.candidates import Policy, premise_tactics
+from prover.policy.features import goal_features
+from prover.policy.premises import PremiseIndex, Selection, library_lemmas
+from prover.policy.priors import Priors
+from prover.policy.shapes import Lemma, Reader, Shape
+from prover.policy.witnesses import witnesses
+from verifier.lean.toolchain.cache import cache_root
+
+KNOWN = frozenset({"List.length", "List.reverse", "Nat.gcd", "Int.natAbs", "List.map", "Nat.succ"})
+
+
+def shape(text: str, types: tuple[str, ...] = ("List", "Nat")) -> Shape:
+    return Reader(KNOWN).shape(text, types, frozenset({"xs", "ys", "a", "b", "x", "n", "f"}))
+
+
+def test_goal_text_is_read_back_to_constants():
+    s = shape("(xs ++ ys).length = ys.length + xs.length")
+    assert (s.relation, s.sides) == ("Eq", ("List.length", "HAdd.hAdd"))
+    assert {"HAppend.hAppend", "List.length", "HAdd.hAdd"} <= s.consts
+    assert shape("a ≥ b * 2").sides == ("HMul.hMul", "_")  # `a ≥ b` is `b ≤ a`
+    assert shape("a ≥ b * 2").relation == "LE.le"
+    assert shape("x ∈ xs ++ ys").sides == ("_", "HAppend.hAppend")
+    assert shape("a.gcd b = b.gcd a", ("Nat",)).sides == ("Nat.gcd", "Nat.gcd")
+    neg = shape("(-x).natAbs = x.natAbs", ("Int",))
+    assert "Neg.neg" in neg.consts and "HSub.hSub" not in neg.consts
+    assert "HSub.hSub" in shape("a - b ≤ a").consts
+    assert shape("¬a = b").relation == "Not"
+    assert shape("a + b + 1 < 7").sides == ("HAdd.hAdd", "lit")
+    assert shape("(a + b) * 2 = 0").sides == ("HMul.hMul", "lit")  # the operator outside the brackets
+
+
+def _lemma(name: str, rel: str, sides: tuple[str, ...], consts: set[str], hyps: tuple[Shape, ...] = (),
+           data: int = 0) -> Lemma:
+    return Lemma(name, Shape(rel, sides, frozenset(consts | {rel})), hyps, data)
+
+
+def test_selection_matches_relation_heads_and_hypotheses():
+    le = Shape("LE.le", ("_", "_"), frozenset({"LE.le", "Nat"}))
+    index = PremiseIndex([
+        _lemma("Nat.mul_le_mul", "LE.le", ("HMul.hMul", "HMul.hMul"), {"HMul.hMul", "Nat"}, (le, le)),
+        _lemma("Nat.le_refl", "LE.le", ("_", "_"), {"Nat"}, data=1),
+        _lemma("Nat.add_le_add", "LE.le", ("HAdd.hAdd", "HAdd.hAdd"), {"HAdd.hAdd", "Nat"}, (le, le)),
+        _lemma("Nat.mul_comm", "Eq", ("HMul.hMul", "HMul.hMul"), {"HMul.hMul", "Nat"}, data=2),
+        _lemma("List.length_append", "Eq", ("List.length", "HAdd.hAdd"),
+               {"List.length", "HAppend.hAppend", "HAdd.hAdd", "List", "Nat"}),
+        _lemma("Nat.lt_irrefl", "Not", ("LT.lt",), {"LT.lt", "Nat"}, data=1),
+    ])
+    goal = parse_goals("a b c d : Nat\nh1 : a ≤ b\nh2 : c ≤ d\n⊢ a * c ≤ b * d")[0]
+    sel = index.select(goal)
+    assert sel.closing[0] == "Nat.mul_le_mul"
+    assert "Nat.le_refl" not in sel.closing  # a conclusion of bare variables fits every goal: no signal
+    assert "Nat.add_le_add" not in sel.closing  # heads differ
+    assert sel.rewriting == ("Nat.mul_comm",)  # its left side's head occurs in the goal
+    assert "Nat.mul_le_mul h1 h2" in sel.forward and "Nat.mul_le_mul h2 h1" in sel.forward
+    assert all(not t.startswith("Nat.mul_le_mul h1 h1") for t in sel.forward)  # distinct hypotheses
+    lists = index.select(parse_goals("xs ys : List Nat\n⊢ (xs ++ ys).length = ys.length + xs.length")[0])
+    assert lists.closing == ("List.length_append",) and lists.forward == ()
+    tactics = dict(premise_tactics(sel))
+    assert "apply Nat.mul_le_mul" in tactics and "have := Nat.mul_le_mul h1 h2; omega" in tactics
+    assert "simp [Nat.mul_comm]" in tactics
+    assert premise_tactics(Selection()) == []
+
+
+@pytest.mark.lean
+def test_library_index_from_the_toolchain(toolchain):
+    chain = toolchain  # the user's cache, as `prove` uses it: built here once, reused by the prover's tests
+    lemmas = library_lemmas(chain.identity, chain.core_lib, chain.version.pointer_bytes, cache_root())
+    by_name = {lm.name: lm for lm in lemmas}
+    assert len(lemmas) > 20_000 and "List.length_append" in by_name
+    assert by_name["List.length_append"].shape.sides == ("List.length", "HAdd.hAdd")
+    assert len(by_name["Nat.mul_le_mul"].hyps) == 2 and by_name["Nat.mul_le_mul"].explicit_data == 0
+    assert not any(n.startswith("Lean.") or "._" in n for n in by_name)
+    again = library_lemmas(chain.identity, chain.core_lib, chain.version.pointer_bytes, cache_root())
+    assert [lm.name for lm in again] == [lm.name for lm in lemmas]  # read back from the cache file
+    index = PremiseIndex(lemmas)
+    cases = {
+        "xs : List Nat\n⊢ xs.reverse.reverse = xs": ("closing", "List.reverse_reverse"),
+        "a b : Nat\n⊢ a - b ≤ a": ("closing", "Nat.sub_le"),
+        "x : Int\n⊢ (-x).natAbs = x.natAbs": ("closing", "Int.natAbs_neg"),
+        "n : Nat\n⊢ n % 8 < 8": ("closing", "Nat.mod_lt"),
+        "xs : List Nat\nf : Nat → Nat\n⊢ (List.map f xs).length = xs.length": ("rewriting", "List.length_map"),
+        "a b c d : Nat\nh1 : a ≤ b\nh2 : c ≤ d\n⊢ a * c ≤ b * d": ("forward", "Nat.mul_le_mul h1 h2"),
+    }
+    for text, (kind, want) in cases.items():
+        sel = index.select(parse_goals(text)[0])
+        assert want in getattr(sel, kind)[:4], (text, sel)
+
+
+def test_witnesses_come_from_one_grammar_ordered_by_the_goal():
+    def terms(text: str) -> list[str]:
+        goal = parse_goals(text)[0]
+        return witnesses(goal, goal_features(goal))
+
+    by_mod = terms("n : Nat\n⊢ ∃ q r, r < 8 ∧ n = 8 * q + r")
+    assert by_mod.index("n / 8") < by_mod.index("max n 8")  # the inverse of `*` before an unrelated operation
+    by_max = terms("a b : Nat\n⊢ ∃ c, a ≤ c ∧ b ≤ c ∧ c ≤ max a b")
+    assert "max a b" in by_max[:8] and "a / b" not in by_max[:8]  # `max` is suggested, `/` is not
+    assert "-x" in terms("x : Int\n⊢ ∃ y, x + y = 0")
+    assert not any(t.startswith("-") for t in by_max)  # no negation without an Int
+    assert "List.replicate n 0" in terms("n : Nat\n⊢ ∃ xs, xs.length = n")
+    assert "[x]" in terms("x : Nat\nxs : List Nat\n⊢ ∃ ys, x :: xs = ys ++ xs")
+    tactics = [c.tactic for c in Policy(Priors()).candidates(parse_goals("n : Nat\n⊢ ∃ m, n < m")[0])]
+    assert "refine ⟨n + 1, ?_⟩" in tactics
