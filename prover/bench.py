@@ -32,9 +32,14 @@ from verifier.lean.toolchain.base import Toolchain
 HEARTBEATS = 100_000
 
 
-def bench_targets(lean_dir: Path) -> list[Target]:
+SPLITS = {"dev": ("Bench",), "test": ("Bench/Test",), "all": ("Bench", "Bench/Test")}
+
+
+def bench_targets(lean_dir: Path, split: str = "dev") -> list[Target]:
+    """The open theorems of a split: `dev` (lean/Bench/*.lean), on which the policy may be tuned, or `test`
+    (lean/Bench/Test/*.lean), measured once with the policy frozen; or both."""
     targets = []
-    for path in sorted((lean_dir / "Bench").glob("*.lean")):
+    for path in (p for folder in SPLITS[split] for p in sorted((lean_dir / folder).glob("*.lean"))):
         for decl in scan_declarations(path.read_text(encoding="utf-8")):
             if decl.kind == "theorem":
                 target = load_target(path, decl.name)
@@ -163,9 +168,20 @@ def run_one(chain: Toolchain, lean_dir: Path, t: Target, method: str, budget_s: 
         f"{r.lean_calls} calls")
 
 
+def spread(runs: list[dict[str, dict]]) -> dict:
+    """Solved count over repeated runs: each run's, the mean and the sample standard deviation; and the
+    median time to solve over every solve of every run."""
+    counts = [sum(r["solved"] for r in run.values()) for run in runs]
+    pooled = [r["seconds"] for run in runs for r in run.values() if r["solved"] and r["seconds"] is not None]
+    return {"runs": counts, "mean_solved": round(statistics.fmean(counts), 2),
+            "sd_solved": round(statistics.stdev(counts), 2) if len(counts) > 1 else 0.0,
+            "median_solve_s_all_runs": round(statistics.median(pooled), 2) if pooled else None}
+
+
 def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: list[str], limit: int | None,
-              only: list[str] | None, out: Path, say: Callable[[str], None], backend: str = "states") -> dict:
-    targets = bench_targets(lean_dir)
+              only: list[str] | None, out: Path, say: Callable[[str], None], backend: str = "states",
+              split: str = "dev", runs: int = 1) -> dict:
+    targets = bench_targets(lean_dir, split)
     if only:
         targets = [t for t in targets if t.name in only or t.name.split(".")[-1] in only]
     if limit:
@@ -186,26 +202,37 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
                 results["portfolio"][name] = {"solved": ok, "seconds": spent, "lean_calls": tried}
             curves["portfolio"] = curve([r["seconds"] for r in results["portfolio"].values() if r["solved"]])
     startup_s = 0.0
+    runs_out: list[dict[str, dict]] = []
     with shared_sessions(chain, lean_dir) as session_for:
-        for method in (m for m in ("best-first", "mcts") if m in methods):
-            # every method starts from the same priors (the package's own proofs) and learns only from what
-            # it solves in this run; nothing learned here is kept
-            priors = seed_priors(lean_dir)
-            for i, t in enumerate(targets, 1):
-                run_one(chain, lean_dir, t, method, budget_s, priors, backend, session_for, results, say,
-                        f"[{method} {i}/{len(targets)}]")
-                startup_s += results[method][t.name]["startup_s"]
-                (out / "results.json").write_text(json.dumps(results, indent=1))
-            curves[method] = curve([r["seconds"] for r in results[method].values() if r["solved"] and r["seconds"]])
+        for run in range(1, runs + 1):
+            this: dict[str, dict] = {}
+            for method in (m for m in ("best-first", "mcts") if m in methods):
+                # every method starts from the same priors (the package's own proofs) and learns only from
+                # what it solves in this run; nothing learned here is kept
+                priors, this[method] = seed_priors(lean_dir), {}
+                for i, t in enumerate(targets, 1):
+                    tag = f"[{method} {i}/{len(targets)}" + (f" run {run}/{runs}]" if runs > 1 else "]")
+                    run_one(chain, lean_dir, t, method, budget_s, priors, backend, session_for, this, say, tag)
+                    startup_s += this[method][t.name]["startup_s"]
+                    (out / "results.json").write_text(json.dumps([*runs_out, this], indent=1))
+            runs_out.append(this)
+    for method in (m for m in ("best-first", "mcts") if m in methods):
+        results[method] = runs_out[0][method]
+        curves[method] = curve([r["seconds"] for r in results[method].values() if r["solved"] and r["seconds"]])
     summary = {m: {"solved": sum(r["solved"] for r in rs.values()), "total": len(targets),
                    "seconds": round(sum(r["seconds"] or 0 for r in rs.values()), 1),
                    "lean_calls": sum(r["lean_calls"] for r in rs.values()),
                    "median_solve_s": median_solve_s(rs)} for m, rs in results.items() if rs}
+    for m in (m for m in ("best-first", "mcts") if m in methods):
+        summary[m].update(spread([run[m] for run in runs_out]))
     tests = {}
-    if results.get("mcts") and results.get("best-first"):
-        tests["mcts_vs_best_first"] = mcnemar_exact(results["mcts"], results["best-first"])
+    for k, run in enumerate(runs_out, 1):
+        if run.get("mcts") and run.get("best-first"):
+            tests[f"mcts_vs_best_first_run{k}" if runs > 1 else "mcts_vs_best_first"] = \
+                mcnemar_exact(run["mcts"], run["best-first"])
     paths = plot(curves, len(targets), budget_s, out)
-    report = {"budget_s": budget_s, "theorems": [t.name for t in targets], "results": results, "summary": summary,
+    report = {"budget_s": budget_s, "split": split, "runs": runs_out, "theorems": [t.name for t in targets],
+              "results": results, "summary": summary,
               "curves": curves, "plots": [str(p) for p in paths], "startup_s": round(startup_s, 1), "tests": tests}
     (out / "bench.json").write_text(json.dumps(report, indent=1))
     lines = [f"{'method':<12} {'solved':>8} {'%':>6} {'time s':>9} {'median s':>9} {'Lean calls':>11}"]
@@ -213,6 +240,9 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
         median = f"{s['median_solve_s']:.2f}" if s["median_solve_s"] is not None else "-"
         lines.append(f"{m:<12} {s['solved']:>4}/{s['total']:<3} {100 * s['solved'] / max(1, s['total']):>5.1f} "
                      f"{s['seconds']:>9.1f} {median:>9} {s['lean_calls']:>11}")
+        if len(s.get("runs", ())) > 1:
+            lines.append(f"{'':<12} over {len(s['runs'])} runs: solved {s['runs']}, mean {s['mean_solved']}, "
+                         f"sd {s['sd_solved']}, median time to solve {s['median_solve_s_all_runs']} s")
     for name, t in tests.items():
         lines.append(f"exact McNemar, {name}: {t['only_first']} solved only by the first, {t['only_second']} only "
                      f"by the second, p = {t['p_two_sided']}")

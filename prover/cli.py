@@ -28,6 +28,16 @@ def parse_spec(spec: str) -> tuple[Path, str]:
     return path, name
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _check_backend(backend: str, chain, lean_dir: Path) -> None:
     from prover.session import dojo_unavailable
 
@@ -99,7 +109,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     _check_backend(args.backend, chain, lean_dir)
     report = run_bench(chain, lean_dir, budget_s=args.budget, methods=methods, limit=args.limit,
                        only=args.only, out=Path(args.out) if args.out else lean_dir / ".lake" / "quantproof" / "bench",
-                       say=_say, backend=args.backend)
+                       say=_say, backend=args.backend, split=args.split, runs=args.runs)
     print(json.dumps(report["summary"], indent=2) if args.json else report["table"])
     return 0
 
@@ -136,6 +146,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="proof states kept in one Lean session per header, shared by the theorems (default); "
                         "candidates replayed in that session; a Lean process per batch; or LeanDojo's Dojo")
     p.add_argument("--only", nargs="*", help="only these theorems")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="dev",
+                   help="lean/Bench/*.lean (dev, default), lean/Bench/Test/*.lean (the held-out test split), or both")
+    p.add_argument("--runs", type=_positive_int, default=1, help="repeat the searches N times (mean and spread)")
     p.add_argument("--out", metavar="DIR", help="results folder (JSON, curves)")
     p.add_argument("--no-worker", action="store_true", help=NO_WORKER)
     p.add_argument("--json", action="store_true")
