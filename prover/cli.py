@@ -28,16 +28,6 @@ def parse_spec(spec: str) -> tuple[Path, str]:
     return path, name
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
-
-
 def _check_backend(backend: str, chain, lean_dir: Path) -> None:
     from prover.session import dojo_unavailable
 
@@ -102,6 +92,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if unknown or not methods:
         raise UserError(f"--methods {args.methods!r}: unknown method {', '.join(unknown) or '(none given)'}",
                         hint=f"choose from {', '.join(METHODS)}")
+    if args.runs < 1:
+        raise UserError(f"--runs {args.runs}: expected a whole number of at least 1")
     lean_dir = Path(args.project).absolute() if args.project else Path.cwd() / "lean"
     if not (lean_dir / "Bench").is_dir():
         raise UserError(f"{lean_dir / 'Bench'}: no benchmark folder")
@@ -148,7 +140,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", nargs="*", help="only these theorems")
     p.add_argument("--split", choices=["dev", "test", "all"], default="dev",
                    help="lean/Bench/*.lean (dev, default), lean/Bench/Test/*.lean (the held-out test split), or both")
-    p.add_argument("--runs", type=_positive_int, default=1, help="repeat the searches N times (mean and spread)")
+    p.add_argument("--runs", type=int, default=1, help="repeat the searches N times (mean and spread)")
     p.add_argument("--out", metavar="DIR", help="results folder (JSON, curves)")
     p.add_argument("--no-worker", action="store_true", help=NO_WORKER)
     p.add_argument("--json", action="store_true")

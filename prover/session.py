@@ -34,7 +34,7 @@ class ProofOutcome:
     verified: bool
     verification: str
     new_text: str | None = None
-    startup_s: float = 0.0  # Lean start-up and file loading paid before the search's clock started
+    startup_s: float = 0.0  # Lean start-up, file loading and premise index, paid before the search's clock
 
 
 def local_names(target: Target) -> tuple[list[str], list[str]]:
@@ -135,7 +135,10 @@ def prove(chain: Toolchain, lean_dir: Path, target: Target, budget: Budget, meth
     env, own = make_env(chain, lean_dir, target, backend, heartbeats, session)
     shared = session or own
     startup = (shared.startup_s - startup0) if shared is not None else 0.0
-    search: Search = METHODS[method](env, make_policy(chain, target, priors), config)
+    policy_start = time.monotonic()
+    policy = make_policy(chain, target, priors)  # the first call per toolchain builds the premise index
+    startup += time.monotonic() - policy_start
+    search: Search = METHODS[method](env, policy, config)
     start, attempts, verdict = time.monotonic(), 0, None
     try:
         while True:

@@ -166,6 +166,11 @@ def test_bench_with_an_unknown_method(tmp_path):
     assert "--methods 'mcst': unknown method mcst" in line and "best-first" in line
 
 
+def test_bench_with_no_runs(tmp_path):
+    line = one_line_error(run_cli("bench", "--runs", "0", "--project", str(tmp_path)))
+    assert "--runs 0: expected a whole number of at least 1" in line
+
+
 def test_prove_with_tree_out_at_a_file(tmp_path):
     from tests.helpers import FIXTURES
 

@@ -295,6 +295,22 @@ def test_exact_mcnemar():
     assert mcnemar_exact(runs([True] * 6 + [False]), runs([False] * 6 + [True]))["p_two_sided"] == 0.125
 
 
+def test_spread_over_runs_and_the_splits():
+    from prover.bench import bench_targets, spread
+
+    def run(solved, secs):
+        return {str(i): {"solved": ok, "seconds": t} for i, (ok, t) in enumerate(zip(solved, secs, strict=True))}
+
+    out = spread([run([True, True, False], [1.0, 3.0, 9.0]), run([True, False, False], [2.0, 9.0, 9.0])])
+    assert out["runs"] == [2, 1] and out["mean_solved"] == 1.5 and out["sd_solved"] == 0.71
+    assert out["median_solve_s_all_runs"] == 2.0  # over the three solves only
+    assert spread([run([True], [4.0])])["sd_solved"] == 0.0
+    dev, test = bench_targets(REPO / "lean", "dev"), bench_targets(REPO / "lean", "test")
+    assert len(dev) + len(test) >= 150 and 0.15 <= len(test) / (len(dev) + len(test)) <= 0.25
+    assert not {t.name for t in dev} & {t.name for t in test}
+    assert all("/Bench/Test/" in str(t.file) for t in test) and all("/Test/" not in str(t.file) for t in dev)
+
+
 def test_goal_values_learn_from_the_search_below():
     """MCTS backs values up into goals (a goal where tactics keep failing loses value, and a descent then
     picks it as the goal that decides its edge); best-first keeps the static heuristic."""
