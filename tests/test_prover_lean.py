@@ -15,6 +15,18 @@ def project(tmp_path_factory):
     return copy_fixture("proverproj", tmp_path_factory.mktemp("prover"))
 
 
+@pytest.fixture(scope="module")
+def session(project, toolchain):
+    """One proof-state session for this module's tests, as `bench` shares one: the files here share a
+    header, so a test that loads another file gets a reset, not a new Lean."""
+    from prover.env.states import open_session
+    from prover.target import load_target
+
+    opened = open_session(toolchain, project, load_target(project / "Pv" / "Goals.lean", "total_append"))
+    yield opened
+    opened.close()
+
+
 def test_prove_finds_checks_and_writes_a_proof(project, toolchain, tmp_path):
     goals = project / "Pv" / "Goals.lean"
     proc = run_cli("prove", f"{goals}:total_append", "--budget", "150", "--write", "--json",
@@ -80,52 +92,50 @@ def test_bench_smoke(toolchain, tmp_path):
     assert len(report["theorems"]) == 4
 
 
-def test_state_env_scripts_verify_and_survive_a_restart(project, toolchain):
+def test_state_env_scripts_verify_and_survive_a_restart(project, toolchain, session):
     """Proof states in the session: inaccessible names renamed, coupled goals kept together and written
     without bullets, the assembled script verified by a fresh compile, and a view rebuilt when the
     session dies."""
     from lean_dojo import ProofFinished, TacticState
 
-    from prover.env.states import StateEnv, open_session
+    from prover.env.states import StateEnv
     from prover.target import load_target
     from prover.verify import verify
 
     goals = project / "Pv" / "Goals.lean"
     target = load_target(goals, "total_append")
-    session = open_session(toolchain, project, target)
-    try:
-        env = StateEnv(target, session)
-        assert env.startup_s > 0 and env.stats.lean_processes == 1
-        root = env.init_state()
-        split = env.run_tac(root, "induction xs")
-        assert isinstance(split, TacticState)
-        nil, cons = env.goals(split)
-        assert [h.names[0] for h in env.goal(cons).hyps][:4] == ["ys", "head", "tail", "tail_ih"]
-        assert isinstance(env.run_tac(nil, "simp [total]"), ProofFinished)
-        step = "simp [total, tail_ih, Nat.add_assoc]"
-        assert isinstance(env.run_tac(cons, step), ProofFinished)  # names only the rename gave
-        steps = {root.id: ("induction xs", [nil.id, cons.id]), nil.id: ("simp [total]", []), cons.id: (step, [])}
-        script = env.proof_script(steps, root.id)
-        assert "rename_i head tail tail_ih" in script
-        assert verify(toolchain, project, target, script).ok
+    starts = session.starts
+    env = StateEnv(target, session)
+    assert session.startup_s > 0 and env.stats.lean_processes == 1
+    root = env.init_state()
+    split = env.run_tac(root, "induction xs")
+    assert isinstance(split, TacticState)
+    nil, cons = env.goals(split)
+    assert [h.names[0] for h in env.goal(cons).hyps][:4] == ["ys", "head", "tail", "tail_ih"]
+    assert isinstance(env.run_tac(nil, "simp [total]"), ProofFinished)
+    step = "simp [total, tail_ih, Nat.add_assoc]"
+    assert isinstance(env.run_tac(cons, step), ProofFinished)  # names only the rename gave
+    steps = {root.id: ("induction xs", [nil.id, cons.id]), nil.id: ("simp [total]", []), cons.id: (step, [])}
+    script = env.proof_script(steps, root.id)
+    assert "rename_i head tail tail_ih" in script
+    assert verify(toolchain, project, target, script).ok
 
-        session.close()  # the session dies: the view is rebuilt from its recipe in a new one
-        assert isinstance(env.run_tac(cons, step), ProofFinished) and session.starts == 2
-        env.close()
+    session.close()  # the session dies: the view is rebuilt from its recipe in a new one
+    assert isinstance(env.run_tac(cons, step), ProofFinished) and session.starts == starts + 1
+    env.close()
 
-        other = StateEnv(load_target(goals, "uses_helper"), session)  # same file, same header: no restart
-        assert session.starts == 2
-        assert other.startup_s < 5 and "helper" in session.preamble  # the file grew in place
-        assert isinstance(other.run_tac(other.init_state(), "simp"), ProofFinished) and session.starts == 2
-        other.close()
-    finally:
-        session.close()
+    other = StateEnv(load_target(goals, "uses_helper"), session)  # same file, same header: no restart
+    assert session.starts == starts + 1
+    assert other.startup_s < 5 and "helper" in session.preamble  # the file grew in place
+    assert isinstance(other.run_tac(other.init_state(), "simp"), ProofFinished)
+    assert session.starts == starts + 1
+    other.close()
 
 
-def test_coupled_goals_stay_together(project, toolchain):
+def test_coupled_goals_stay_together(project, toolchain, session):
     from lean_dojo import ProofFinished, TacticState
 
-    from prover.env.states import StateEnv, open_session
+    from prover.env.states import StateEnv
     from prover.target import Target
     from prover.verify import verify
 
@@ -137,27 +147,25 @@ def test_coupled_goals_stay_together(project, toolchain):
         from prover.target import load_target
 
         target: Target = load_target(file, "Pv.witness")
-        session = open_session(toolchain, project, target)
-        try:
-            env = StateEnv(target, session)
-            root = env.init_state()
-            first = env.run_tac(root, "constructor")
-            assert isinstance(first, TacticState)
-            [together] = env.goals(first)  # the witness and the claim share ?w: one node, not two
-            assert "?w" in env.goal(together).target
-            second = env.run_tac(together, "constructor")
-            [pair] = env.goals(second)
-            third = env.run_tac(pair, "rfl")  # assigns ?w: the rest is independent again
-            [rest] = env.goals(third)
-            assert env.goal(rest).target == "0 < x + 1"
-            assert isinstance(env.run_tac(rest, "omega"), ProofFinished)
-            steps = {root.id: ("constructor", [together.id]), together.id: ("constructor", [pair.id]),
-                     pair.id: ("rfl", [rest.id]), rest.id: ("omega", [])}
-            script = env.proof_script(steps, root.id)
-            assert "· constructor" not in script and "· rfl" not in script  # coupled: no bullets
-            assert verify(toolchain, project, target, script).ok, script
-            env.close()
-        finally:
-            session.close()
+        starts = session.starts
+        env = StateEnv(target, session)  # another file with the same header: a reset, no new Lean
+        assert session.starts == starts
+        root = env.init_state()
+        first = env.run_tac(root, "constructor")
+        assert isinstance(first, TacticState)
+        [together] = env.goals(first)  # the witness and the claim share ?w: one node, not two
+        assert "?w" in env.goal(together).target
+        second = env.run_tac(together, "constructor")
+        [pair] = env.goals(second)
+        third = env.run_tac(pair, "rfl")  # assigns ?w: the rest is independent again
+        [rest] = env.goals(third)
+        assert env.goal(rest).target == "0 < x + 1"
+        assert isinstance(env.run_tac(rest, "omega"), ProofFinished)
+        steps = {root.id: ("constructor", [together.id]), together.id: ("constructor", [pair.id]),
+                 pair.id: ("rfl", [rest.id]), rest.id: ("omega", [])}
+        script = env.proof_script(steps, root.id)
+        assert "· constructor" not in script and "· rfl" not in script  # coupled: no bullets
+        assert verify(toolchain, project, target, script).ok, script
+        env.close()
     finally:
         file.unlink()

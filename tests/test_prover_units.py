@@ -279,6 +279,9 @@ def test_a_rejected_proof_sends_the_search_on():
     assert {e.tactic for e in rejected} == {"induction n", "simp"} and all(e.status == FAILED for e in rejected)
     again = search.run(Budget(seconds=30, lean_calls=200), "P")
     assert again.proved and search.graph.proof()[0][0] == "cases n"
+    # what the result reports counts from the first run: time and calls spent before the rejection included
+    assert again.solved_at_s is not None and again.lean_calls >= first.lean_calls
+    assert again.solved_at_calls is not None and again.solved_at_calls >= first.lean_calls
 
 
 def test_exact_mcnemar():

@@ -135,12 +135,17 @@ class Search:
         batches, solved_at, solved_calls, stopped = 0, None, None, ""
         # a second run goes on from the graph as it stands (after a found proof failed to verify)
         selection = self.select() if self.started else self.first_batch()
+        if not self.started:
+            self.origin = (start, stats0)  # what a result reports counts from the first run
         self.started = True
         while True:
             calls = self.env.stats.lean_calls - stats0.lean_calls
             elapsed = time.monotonic() - start
             if self.graph.root.status == PROVED:
                 stopped = "proved"
+                if solved_at is None:  # another proof already in the graph after one was rejected
+                    solved_at = time.monotonic() - self.origin[0]
+                    solved_calls = self.env.stats.lean_calls - self.origin[1].lean_calls
                 break
             if self.graph.root.status == FAILED:
                 stopped = "every candidate failed"
@@ -157,12 +162,12 @@ class Search:
             batches += 1
             self.integrate(selection, results)
             if self.graph.root.status == PROVED and solved_at is None:
-                solved_at = time.monotonic() - start
-                solved_calls = self.env.stats.lean_calls - stats0.lean_calls
+                solved_at = time.monotonic() - self.origin[0]
+                solved_calls = self.env.stats.lean_calls - self.origin[1].lean_calls
             if on_batch:
-                on_batch(self._result(name, start, stats0, batches, solved_at, solved_calls, "running"))
+                on_batch(self._result(name, *self.origin, batches, solved_at, solved_calls, "running"))
             selection = self.select() if self.graph.root.status == OPEN else []
-        return self._result(name, start, stats0, batches, solved_at, solved_calls, stopped)
+        return self._result(name, *self.origin, batches, solved_at, solved_calls, stopped)
 
     def _result(self, name: str, start: float, stats0, batches: int, solved_at: float | None,
                 solved_calls: int | None, stopped: str) -> SearchResult:
