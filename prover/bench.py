@@ -193,8 +193,8 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
         closers = run_closers(chain, lean_dir, targets, say)
         for c in CLOSERS:
             results.setdefault(c, {})
-            for name, runs in closers.items():
-                results[c][name] = {"solved": runs[c][0], "seconds": runs[c][1], "lean_calls": 1}
+            for name, by_closer in closers.items():
+                results[c][name] = {"solved": by_closer[c][0], "seconds": by_closer[c][1], "lean_calls": 1}
             curves[c] = curve([r["seconds"] for r in results[c].values() if r["solved"]])
         results.pop("closers", None)
         if "portfolio" in methods:
