@@ -8,24 +8,22 @@ solved count, time, Lean calls, and solved-versus-time curves.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from prover.env.portable import example_head
 from prover.policy.candidates import CLOSERS
 from prover.policy.priors import Priors
-from prover.search.engine import Budget
-from prover.session import prove, seed_priors
+from prover.scale import RayOptions, run_tasks
+from prover.session import ProofRecord, ProofTask, seed_priors
 from prover.target import Target, load_target
 from verifier.lean.batch import Snippet, run_batch
 from verifier.lean.process import Limits
-from verifier.lean.project import BUILD_LIB
-from verifier.lean.session import LeanSession
 from verifier.lean.source import scan_declarations
 from verifier.lean.toolchain.base import Toolchain
 
@@ -134,38 +132,50 @@ def plot(curves: dict[str, list[tuple[float, int]]], total: int, budget_s: float
     return paths
 
 
-@contextlib.contextmanager
-def shared_sessions(chain: Toolchain, lean_dir: Path) -> Iterator[Callable[[Target], LeanSession]]:
-    """One Lean session for the whole run: it serves every file with the same header (a reset and the
-    new file's text), and restarts only when the header changes."""
-    holder: list[LeanSession] = []
-
-    def session_for(target: Target) -> LeanSession:
-        if not holder:
-            holder.append(LeanSession(chain, target.preamble, [lean_dir.absolute() / BUILD_LIB]))
-        return holder[0]
-
-    try:
-        yield session_for
-    finally:
-        for session in holder:
-            session.close()
+def record_row(rec: ProofRecord) -> dict:
+    """A search's line in bench.json."""
+    r = rec.result
+    return {"solved": rec.proved, "seconds": rec.seconds, "wall_s": rec.wall_s, "lean_calls": r.lean_calls,
+            "lean_processes": r.lean_processes, "script": r.script if rec.proved else None, "stopped": r.stopped,
+            "verification": rec.verification, "startup_s": rec.startup_s, "worker": rec.worker,
+            "attempts": rec.attempts}
 
 
-def run_one(chain: Toolchain, lean_dir: Path, t: Target, method: str, budget_s: float, priors: Priors,
-            backend: str, session_for: Callable[[Target], LeanSession], results: dict, say: Callable[[str], None],
-            tag: str) -> None:
-    start = time.monotonic()
-    session = session_for(t) if backend in ("states", "session") else None
-    outcome = prove(chain, lean_dir, t, Budget(budget_s), method, priors, backend=backend, session=session)
-    r = outcome.result
-    results[method][t.name] = {"solved": outcome.verified, "seconds": r.solved_at_s if outcome.verified
-                               else r.elapsed_s, "wall_s": round(time.monotonic() - start, 2),
-                               "lean_calls": r.lean_calls, "lean_processes": r.lean_processes,
-                               "script": r.script if outcome.verified else None, "stopped": r.stopped,
-                               "verification": outcome.verification, "startup_s": round(outcome.startup_s, 2)}
-    say(f"{tag} {t.name}: {'solved' if outcome.verified else 'not solved'} in {r.elapsed_s:.1f} s, "
-        f"{r.lean_calls} calls")
+def search_tasks(targets: list[Target], methods: list[str], runs: int, budget_s: float, priors: Priors,
+                 backend: str) -> list[ProofTask]:
+    """Run by run, method by method, theorem by theorem. Every task has the same frozen priors (the package's
+    own proofs): nothing one search learns reaches another, so neither the order nor the number of workers
+    can change a result."""
+    return [ProofTask(f"{run}/{method}/{t.name}", t.file, t.name, method, budget_s, priors, backend=backend,
+                      heartbeats=HEARTBEATS)
+            for run in range(1, runs + 1) for method in ("best-first", "mcts") if method in methods
+            for t in targets]
+
+
+def run_searches(chain: Toolchain, lean_dir: Path, tasks: list[ProofTask], runs: int, out: Path,
+                 say: Callable[[str], None], ray: RayOptions | None) -> list[dict[str, dict]]:
+    """The searches, serially or on Ray -> per run, method -> theorem -> row; results.json kept current."""
+    runs_out: list[dict[str, dict]] = [{} for _ in range(runs)]
+    done: Counter[tuple[str, str]] = Counter()
+    per_method = Counter(tuple(t.key.split("/")[:2]) for t in tasks)
+
+    def on_record(rec: ProofRecord) -> None:
+        run, method, name = rec.key.split("/", 2)
+        runs_out[int(run) - 1].setdefault(method, {})[name] = record_row(rec)
+        done[(run, method)] += 1
+        tag = f"[{method} {done[(run, method)]}/{per_method[(run, method)]}" + (f" run {run}/{runs}]"
+                                                                                 if runs > 1 else "]")
+        where = f" on {rec.worker}" if rec.worker != "local" else ""
+        again = f", attempt {rec.attempts}" if rec.attempts > 1 else ""
+        say(f"{tag} {name}: {'solved' if rec.proved else 'not solved'} in {rec.result.elapsed_s:.1f} s"
+            f", {rec.result.lean_calls} calls{where}{again}")
+        (out / "results.json").write_text(json.dumps(runs_out, indent=1))
+
+    run_tasks(chain, lean_dir, tasks, on_record, ray)
+    # rows in the theorems' own order, whatever order the workers finished in
+    order = {t.key: i for i, t in enumerate(tasks)}
+    return [{m: dict(sorted(run[m].items(), key=lambda kv: order.get(f"{k}/{m}/{kv[0]}", 0)))
+             for m in ("best-first", "mcts") if m in run} for k, run in enumerate(runs_out, 1)]
 
 
 def spread(runs: list[dict[str, dict]]) -> dict:
@@ -180,7 +190,7 @@ def spread(runs: list[dict[str, dict]]) -> dict:
 
 def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: list[str], limit: int | None,
               only: list[str] | None, out: Path, say: Callable[[str], None], backend: str = "states",
-              split: str = "dev", runs: int = 1) -> dict:
+              split: str = "dev", runs: int = 1, ray: RayOptions | None = None) -> dict:
     targets = bench_targets(lean_dir, split)
     if only:
         targets = [t for t in targets if t.name in only or t.name.split(".")[-1] in only]
@@ -201,21 +211,11 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
             for name, (ok, spent, tried) in portfolio(closers, budget_s).items():
                 results["portfolio"][name] = {"solved": ok, "seconds": spent, "lean_calls": tried}
             curves["portfolio"] = curve([r["seconds"] for r in results["portfolio"].values() if r["solved"]])
-    startup_s = 0.0
-    runs_out: list[dict[str, dict]] = []
-    with shared_sessions(chain, lean_dir) as session_for:
-        for run in range(1, runs + 1):
-            this: dict[str, dict] = {}
-            for method in (m for m in ("best-first", "mcts") if m in methods):
-                # every method starts from the same priors (the package's own proofs) and learns only from
-                # what it solves in this run; nothing learned here is kept
-                priors, this[method] = seed_priors(lean_dir), {}
-                for i, t in enumerate(targets, 1):
-                    tag = f"[{method} {i}/{len(targets)}" + (f" run {run}/{runs}]" if runs > 1 else "]")
-                    run_one(chain, lean_dir, t, method, budget_s, priors, backend, session_for, this, say, tag)
-                    startup_s += this[method][t.name]["startup_s"]
-                    (out / "results.json").write_text(json.dumps([*runs_out, this], indent=1))
-            runs_out.append(this)
+    tasks = search_tasks(targets, methods, runs, budget_s, seed_priors(lean_dir), backend)
+    searched = time.monotonic()
+    runs_out = run_searches(chain, lean_dir, tasks, runs, out, say, ray) if tasks else [{} for _ in range(runs)]
+    searched = time.monotonic() - searched
+    startup_s = sum(row["startup_s"] for run in runs_out for rows in run.values() for row in rows.values())
     for method in (m for m in ("best-first", "mcts") if m in methods):
         results[method] = runs_out[0][method]
         curves[method] = curve([r["seconds"] for r in results[method].values() if r["solved"] and r["seconds"]])
@@ -233,7 +233,9 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
     paths = plot(curves, len(targets), budget_s, out)
     report = {"budget_s": budget_s, "split": split, "runs": runs_out, "theorems": [t.name for t in targets],
               "results": results, "summary": summary,
-              "curves": curves, "plots": [str(p) for p in paths], "startup_s": round(startup_s, 1), "tests": tests}
+              "curves": curves, "plots": [str(p) for p in paths], "startup_s": round(startup_s, 1), "tests": tests,
+              "searches_wall_s": round(searched, 1), "workers": ray.workers if ray else 0,
+              "ray_address": ray.address if ray else None}
     (out / "bench.json").write_text(json.dumps(report, indent=1))
     lines = [f"{'method':<12} {'solved':>8} {'%':>6} {'time s':>9} {'median s':>9} {'Lean calls':>11}"]
     for m, s in summary.items():
@@ -247,6 +249,9 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
         lines.append(f"exact McNemar, {name}: {t['only_first']} solved only by the first, {t['only_second']} only "
                      f"by the second, p = {t['p_two_sided']}")
     lines.append(f"Lean start-up and file loading, outside every theorem's budget: {startup_s:.1f} s in all")
+    if tasks:
+        lines.append(f"searches: {len(tasks)} in {searched:.1f} s of wall time "
+                     + (f"on {ray.workers} Ray workers" if ray else "in this process"))
     lines.append(f"curves: {', '.join(str(p) for p in paths)}")
     report["table"] = "\n".join(lines)
     return report

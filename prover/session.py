@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from prover.env.base import ProofEnv
@@ -17,7 +18,7 @@ from prover.policy.features import goal_features
 from prover.policy.premises import PremiseIndex, library_lemmas
 from prover.policy.priors import Priors, load_priors, seed_from_sources, tactic_kind
 from prover.search.engine import MCTS, BestFirst, Budget, Search, SearchConfig, SearchResult
-from prover.target import Target
+from prover.target import Target, load_target
 from prover.verify import verify
 from verifier.lean.session import LeanSession
 from verifier.lean.source import blank_comments, scan_declarations
@@ -35,6 +36,7 @@ class ProofOutcome:
     verification: str
     new_text: str | None = None
     startup_s: float = 0.0  # Lean start-up, file loading and premise index, paid before the search's clock
+    learned: list[tuple[str, list[str]]] = field(default_factory=list)  # (tactic kind, goal tags) of the proof
 
 
 def local_names(target: Target) -> tuple[list[str], list[str]]:
@@ -162,19 +164,96 @@ def prove(chain: Toolchain, lean_dir: Path, target: Target, budget: Budget, meth
         return ProofOutcome(result, False, f"no proof found ({result.stopped}){why}", startup_s=startup)
     if verdict is None:
         return ProofOutcome(result, False, "not verified", startup_s=startup)
-    if verdict.ok:
-        learn(priors, search)
-    return ProofOutcome(result, verdict.ok, verdict.message, verdict.new_text, startup)
+    learned = proof_lessons(search) if verdict.ok else []
+    return ProofOutcome(result, verdict.ok, verdict.message, verdict.new_text, startup, learned)
 
 
-def learn(priors: Priors, search: Search) -> None:
-    """Count the kinds of the tactics in the proof, by the features of the goals they closed or split."""
+def proof_lessons(search: Search) -> list[tuple[str, list[str]]]:
+    """The kinds of the tactics in the proof, with the features of the goals they closed or split. The
+    caller decides whether to learn them: `prove` keeps them, `bench` measures a frozen policy."""
     steps = search.graph.proof() or {}
     by_state = {n.state.id: n for n in search.graph.nodes.values()}
-    for sid, (tactic, _) in steps.items():
-        node = by_state.get(sid)
-        if node is not None:
-            priors.learn(tactic_kind(tactic), goal_features(node.goal).tags)
+    return [(tactic_kind(tactic), sorted(goal_features(by_state[sid].goal).tags))
+            for sid, (tactic, _) in steps.items() if sid in by_state]
+
+
+def learn(priors: Priors, lessons: list[tuple[str, list[str]]]) -> None:
+    for kind, tags in lessons:
+        priors.learn(kind, frozenset(tags))
+
+
+@dataclass(frozen=True)
+class ProofTask:
+    """One search to run, in this process or on a Ray actor: everything it depends on travels with it, so
+    where it runs cannot change its result."""
+
+    key: str
+    file: Path
+    theorem: str
+    method: str
+    budget_s: float
+    priors: Priors
+    calls: int = 100_000
+    backend: str = "states"
+    heartbeats: int = 100_000
+
+
+@dataclass
+class ProofRecord:
+    """What a search found and what the kernel said of it (plain data: it crosses processes)."""
+
+    key: str
+    result: SearchResult  # the search's own account, tree included; its script may not have verified
+    proved: bool  # verified: the whole theorem compiled with the script and passed the axiom audit
+    verification: str
+    startup_s: float
+    wall_s: float
+    new_text: str | None = None
+    learned: list[tuple[str, list[str]]] = field(default_factory=list)
+    worker: str = "local"  # where it ran: "local", or the Ray actor's node and process
+    attempts: int = 1  # more than 1 when a worker died with the task in flight and it was run again
+
+    @property
+    def seconds(self) -> float | None:
+        """Time to solve when solved, else the time spent."""
+        return self.result.solved_at_s if self.proved else self.result.elapsed_s
+
+
+def run_task(chain: Toolchain, lean_dir: Path, task: ProofTask, session: LeanSession | None) -> ProofRecord:
+    """One theorem's search and verification, as both the serial path and a Ray actor run it."""
+    start = time.monotonic()
+    target = load_target(task.file, task.theorem)
+    # a copy: the task's priors stay as given, whatever the search does with them
+    priors = Priors(Counter(task.priors.total), {k: Counter(v) for k, v in task.priors.by_feature.items()})
+    outcome = prove(chain, lean_dir, target, Budget(task.budget_s, task.calls), task.method, priors,
+                    heartbeats=task.heartbeats, backend=task.backend, session=session)
+    return ProofRecord(task.key, outcome.result, outcome.verified, outcome.verification,
+                       round(outcome.startup_s, 2), round(time.monotonic() - start, 2), outcome.new_text,
+                       outcome.learned)
+
+
+class WarmSession:
+    """One Lean session for a run of searches: it serves every file with the same header (a reset and the
+    new file's text), and restarts only when the header changes. Started on the first search that needs it."""
+
+    def __init__(self, chain: Toolchain, lean_dir: Path) -> None:
+        self.chain, self.lean_dir = chain, lean_dir
+        self.session: LeanSession | None = None
+
+    def for_task(self, task: ProofTask) -> LeanSession | None:
+        if task.backend not in ("states", "session"):
+            return None
+        if self.session is None:
+            self.session = open_session(self.chain, self.lean_dir, load_target(task.file, task.theorem))
+        return self.session
+
+    def run(self, task: ProofTask) -> ProofRecord:
+        return run_task(self.chain, self.lean_dir, task, self.for_task(task))
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
 
 def write_tree(result: SearchResult, folder: Path) -> tuple[Path, Path]:

@@ -69,6 +69,11 @@ def test_prove_bad_input(project):
     goals = project / "Pv" / "Goals.lean"
     assert "no theorem named nope" in one_line_error(run_cli("prove", f"{goals}:nope"))
     assert "already has a proof" in one_line_error(run_cli("prove", f"{goals}:done"))
+    zero = run_cli("prove", f"{goals}:helper", "--workers", "0")
+    assert "--workers 0: expected a whole number" in one_line_error(zero)
+    assert "--ray-address needs --workers" in one_line_error(run_cli("bench", "--ray-address", "127.0.0.1:9"))
+    nobody = run_cli("bench", "--workers", "1", "--ray-address", "127.0.0.1:9")
+    assert "nothing answers there" in one_line_error(nobody)
 
 
 def test_backend_dojo(project, toolchain):
@@ -170,3 +175,37 @@ def test_coupled_goals_stay_together(project, toolchain, session):
         env.close()
     finally:
         file.unlink()
+
+
+def test_ray_workers_match_a_serial_run_and_survive_a_crash(project, toolchain, session):
+    """Two Ray actors, each with its own warm session, find the same proofs as the serial path; an actor
+    killed with a search in flight is restarted and the search runs again, on the other actor."""
+    import threading
+
+    import psutil
+    import ray
+
+    from prover.scale import RayOptions, ray_actors, schedule
+    from prover.session import ProofTask, run_task, seed_priors
+    from verifier.lean.worker import warm_workers
+
+    priors, goals = seed_priors(project), project / "Pv" / "Goals.lean"
+    tasks = [ProofTask(name, goals, name, "mcts", 90.0, priors) for name in ("helper", "total_append")]
+    with warm_workers(1):
+        serial = {t.key: run_task(toolchain, project, t, session) for t in tasks}
+    assert all(r.proved for r in serial.values()), [r.verification for r in serial.values()]
+    parallel, killed = {}, []
+    with ray_actors(toolchain, project, RayOptions(2, verify_worker=False)) as actors:
+        pids = ray.get([a.pid.remote() for a in actors])
+
+        def kill_once(slot: int, task: ProofTask) -> None:
+            if task.key == "total_append" and not killed:  # mid-search: its actor is still starting Lean
+                killed.append(pids[slot])
+                threading.Timer(3.0, psutil.Process(pids[slot]).kill).start()
+
+        schedule(actors, tasks, lambda rec: parallel.__setitem__(rec.key, rec), kill_once)
+    assert set(parallel) == set(serial) and killed
+    for key, rec in parallel.items():
+        assert rec.proved and rec.result.script == serial[key].result.script, (key, rec.verification)
+    assert parallel["total_append"].worker.split(":")[-1] != str(killed[0])  # run again in a live process
+    assert parallel["total_append"].attempts == 2 and parallel["helper"].attempts == 1

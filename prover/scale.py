@@ -1,0 +1,190 @@
+"""Scale-out on Ray: `--workers N` spreads searches over N actors, each holding one warm Lean session.
+
+- A local Ray is started for the run, or `--ray-address` joins an existing cluster; every node must see
+  the Lean package at the same path (a shared file system).
+- An actor declares one CPU and `ACTOR_MEMORY_BYTES` of memory, so Ray places no more actors on a node
+  than its memory holds. Its Lean session and its verifying worker run under the memory watchdog.
+- A crashed actor is restarted by Ray; a task that was in flight on it is run again, on another actor
+  when one is free, up to `MAX_ATTEMPTS` times, and then reported as not proved, never as proved.
+- A task carries all it depends on (the priors included) and each theorem is searched exactly as in a
+  serial run (`prover.session.run_task`), so the results do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from prover.search.engine import SearchResult
+from prover.session import ProofRecord, ProofTask, WarmSession
+from verifier.errors import UserError
+from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.worker import warm_workers
+
+# A session peaks at 2-3.3 GB on the portable Lean and a verifying worker at about as much.
+ACTOR_MEMORY_BYTES = 6 * 1024**3
+MAX_ATTEMPTS = 2  # runs of one task when the actors running it die
+MAX_RESTARTS = 4  # per actor
+
+
+class ProverActor:
+    """One warm Lean session and one verifying worker, kept for the actor's life."""
+
+    def __init__(self, lean_dir: str, toolchain: str, verify_worker: bool) -> None:
+        from verifier.lean.toolchain import require
+
+        if not Path(lean_dir, "lakefile.toml").is_file():
+            raise RuntimeError(f"{lean_dir}: no Lean package there on {socket.gethostname()} (every Ray node "
+                               "must see the project at the same path)")
+        chain = require(Path(lean_dir), toolchain)  # resolved on the actor's own node
+        self.where = f"{socket.gethostname()}:{os.getpid()}"
+        self._workers = contextlib.ExitStack()
+        self._workers.enter_context(warm_workers(1 if verify_worker else 0))
+        self.warm = WarmSession(chain, Path(lean_dir))
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def run(self, task: ProofTask) -> ProofRecord:
+        record = self.warm.run(task)
+        record.worker = self.where
+        return record
+
+    def close(self) -> None:
+        self.warm.close()
+        self._workers.close()
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    workers: int
+    address: str | None = None  # None: a local Ray for this run
+    verify_worker: bool = True
+
+
+def check_address(address: str) -> None:
+    """Fail in seconds, not after Ray's minutes of retries, when nothing listens at HOST:PORT."""
+    if address == "auto":
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--ray-address {address!r}: expected HOST:PORT or ray://HOST:PORT (or auto)")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UserError(f"--ray-address {address}: nothing answers there ({exc.strerror or exc})",
+                        hint="start the cluster with `ray start --head`, or leave --ray-address out") from None
+
+
+def _start_ray(options: RayOptions) -> None:
+    import ray
+
+    if options.address:
+        check_address(options.address)
+    try:
+        if options.address:
+            ray.init(address=options.address, include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(num_cpus=options.workers, include_dashboard=False, log_to_driver=False,
+                     object_store_memory=128 * 1024**2)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {options.address}" if options.address else "a local Ray"
+        raise UserError(f"cannot start {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                        hint="check --ray-address, or leave it out for a local Ray") from None
+
+
+@contextlib.contextmanager
+def ray_actors(chain: Toolchain, lean_dir: Path, options: RayOptions) -> Iterator[list]:
+    """Ray up (local or joined) with `options.workers` actors; all torn down at the end."""
+    import ray
+
+    _start_ray(options)
+    remote = ray.remote(num_cpus=1, memory=ACTOR_MEMORY_BYTES, max_restarts=MAX_RESTARTS,
+                        max_concurrency=1)(ProverActor)
+    actors = [remote.remote(str(lean_dir.absolute()), chain.kind, options.verify_worker)
+              for _ in range(options.workers)]
+    try:
+        _check_started(actors)
+        yield actors
+    finally:
+        for actor in actors:
+            with contextlib.suppress(Exception):
+                ray.get(actor.close.remote(), timeout=30)
+            with contextlib.suppress(Exception):
+                ray.kill(actor, no_restart=True)
+        ray.shutdown()
+
+
+def _check_started(actors: list) -> None:
+    """An actor that cannot start (no project on its node, say) is a one-line error, not a run of deaths."""
+    import ray
+    from ray.exceptions import RayActorError
+
+    try:
+        ray.get([actor.pid.remote() for actor in actors], timeout=300)
+    except RayActorError as exc:
+        cause = getattr(exc, "cause", None) or exc
+        raise UserError(f"a Ray worker could not start: {str(cause).strip().splitlines()[-1][:300]}") from None
+
+
+def _died(task: ProofTask, attempts: int, why: str, failed: bool = False) -> ProofRecord:
+    """A task whose workers kept dying, or whose search raised: reported as such, never as proved."""
+    stopped = "search failed" if failed else "worker died"
+    said = f"the search failed: {why}" if failed else f"the Ray worker died {attempts} times ({why})"
+    result = SearchResult(task.theorem, task.method, False, None, 0.0, 0, 0, 0, 0, stopped=stopped)
+    return ProofRecord(task.key, result, False, f"not proved: {said}", 0.0, 0.0, attempts=attempts)
+
+
+def schedule(actors: list, tasks: list[ProofTask], on_record: Callable[[ProofRecord], None],
+             on_submit: Callable[[int, ProofTask], None] | None = None) -> None:
+    """Run every task on the actors, one at a time per actor, in order; a task whose actor died is run
+    again first, on another actor when one is idle."""
+    import ray
+    from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError
+
+    queue: deque[tuple[ProofTask, int, int | None]] = deque((t, 1, None) for t in tasks)  # task, attempt, avoid
+    idle = list(range(len(actors)))
+    flight: dict = {}
+    while queue or flight:
+        while idle and queue:
+            task, attempt, avoid = queue.popleft()
+            slot = next((i for i in idle if i != avoid), idle[0])
+            idle.remove(slot)
+            flight[actors[slot].run.remote(task)] = (slot, task, attempt)
+            if on_submit:
+                on_submit(slot, task)
+        done, _ = ray.wait(list(flight), num_returns=1)
+        slot, task, attempt = flight.pop(done[0])
+        idle.append(slot)
+        try:
+            record = ray.get(done[0])
+        except (RayActorError, ActorDiedError, ActorUnavailableError) as exc:
+            why = str(exc).splitlines()[0][:200]
+            if attempt < MAX_ATTEMPTS:
+                queue.appendleft((task, attempt + 1, slot))
+                continue
+            record = _died(task, attempt, why)
+        except RayTaskError as exc:  # the search itself failed (its file changed under it, say)
+            cause = getattr(exc, "cause", None) or exc
+            record = _died(task, attempt, str(cause).strip().splitlines()[-1][:300], failed=True)
+        on_record(replace(record, attempts=attempt))
+
+
+def run_tasks(chain: Toolchain, lean_dir: Path, tasks: list[ProofTask], on_record: Callable[[ProofRecord], None],
+              options: RayOptions | None = None) -> None:
+    """Every task, in this process with one warm session (`options` None), or on Ray actors."""
+    if options is None:
+        warm = WarmSession(chain, lean_dir)
+        try:
+            for task in tasks:
+                on_record(warm.run(task))
+        finally:
+            warm.close()
+        return
+    with ray_actors(chain, lean_dir, options) as actors:
+        schedule(actors, tasks, on_record)
