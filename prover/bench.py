@@ -19,7 +19,7 @@ from pathlib import Path
 from prover.env.portable import example_head
 from prover.policy.candidates import CLOSERS
 from prover.policy.priors import Priors
-from prover.scale import RayOptions, run_tasks
+from prover.scale import ACTOR_MEMORY_BYTES, RayOptions, actors_needed, makespan, run_tasks
 from prover.session import ProofRecord, ProofTask, seed_priors
 from prover.target import Target, load_target
 from verifier.lean.batch import Snippet, run_batch
@@ -178,6 +178,28 @@ def run_searches(chain: Toolchain, lean_dir: Path, tasks: list[ProofTask], runs:
              for m in ("best-first", "mcts") if m in run} for k, run in enumerate(runs_out, 1)]
 
 
+CLUSTER_TARGET_S = 300.0  # the issue's goal: the whole set in under 5 minutes
+
+
+def capacity(rows: dict[str, dict], target_s: float = CLUSTER_TARGET_S) -> dict:
+    """What a cluster needs to run these searches within `target_s`, from their measured wall times and
+    start-up here: actors (a core and ACTOR_MEMORY_BYTES each), and the throughput per core and per GiB."""
+    walls = [r["wall_s"] for r in rows.values() if r.get("wall_s")]
+    starts = [r["startup_s"] for r in rows.values() if r.get("startup_s", 0) > 1.0]
+    startup = statistics.fmean(starts) if starts else 0.0
+    actors = actors_needed(walls, startup, target_s)
+    gib = ACTOR_MEMORY_BYTES / 1024**3
+    out = {"target_s": target_s, "searches": len(walls), "search_core_s": round(sum(walls), 1),
+           "startup_per_actor_s": round(startup, 1), "actors": actors,
+           "measured_per_core_per_min": round(60 * len(walls) / sum(walls), 2) if walls else None}
+    if actors:
+        out.update(cores=actors, memory_gib=round(actors * gib, 1),
+                   makespan_s=round(makespan(walls, actors, startup), 1),
+                   needed_per_core_per_min=round(60 * len(walls) / (actors * target_s), 3),
+                   needed_per_gib_per_min=round(60 * len(walls) / (actors * gib * target_s), 4))
+    return out
+
+
 def spread(runs: list[dict[str, dict]]) -> dict:
     """Solved count over repeated runs: each run's, the mean and the sample standard deviation; and the
     median time to solve over every solve of every run."""
@@ -225,6 +247,7 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
                    "median_solve_s": median_solve_s(rs)} for m, rs in results.items() if rs}
     for m in (m for m in ("best-first", "mcts") if m in methods):
         summary[m].update(spread([run[m] for run in runs_out]))
+        summary[m]["capacity"] = capacity(runs_out[0][m])
     tests = {}
     for k, run in enumerate(runs_out, 1):
         if run.get("mcts") and run.get("best-first"):
@@ -245,6 +268,12 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
         if len(s.get("runs", ())) > 1:
             lines.append(f"{'':<12} over {len(s['runs'])} runs: solved {s['runs']}, mean {s['mean_solved']}, "
                          f"sd {s['sd_solved']}, median time to solve {s['median_solve_s_all_runs']} s")
+    for m, s in summary.items():
+        c = s.get("capacity")
+        if c and c["actors"]:
+            lines.append(f"{m}: to run these {c['searches']} searches in {c['target_s']:.0f} s, {c['actors']} actors "
+                         f"({c['cores']} cores, {c['memory_gib']} GiB; {c['needed_per_core_per_min']} theorems per "
+                         f"core-minute, measured here {c['measured_per_core_per_min']})")
     for name, t in tests.items():
         lines.append(f"exact McNemar, {name}: {t['only_first']} solved only by the first, {t['only_second']} only "
                      f"by the second, p = {t['p_two_sided']}")

@@ -188,3 +188,26 @@ def run_tasks(chain: Toolchain, lean_dir: Path, tasks: list[ProofTask], on_recor
         return
     with ray_actors(chain, lean_dir, options) as actors:
         schedule(actors, tasks, on_record)
+
+
+def makespan(walls: list[float], actors: int, startup_s: float) -> float:
+    """Wall time for `actors` to run searches of these durations, longest first, each to the actor that
+    frees first, after each actor's start-up (LPT list scheduling)."""
+    free = [startup_s] * actors
+    for wall in sorted(walls, reverse=True):
+        i = min(range(actors), key=free.__getitem__)
+        free[i] += wall
+    return max(free)
+
+
+def actors_needed(walls: list[float], startup_s: float, target_s: float) -> int | None:
+    """The fewest actors that run the searches within `target_s`; None when the longest search alone
+    (plus start-up) exceeds it."""
+    if not walls:
+        return 0
+    if startup_s + max(walls) > target_s:
+        return None
+    actors = 1
+    while makespan(walls, actors, startup_s) > target_s:
+        actors += 1
+    return actors

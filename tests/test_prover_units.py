@@ -332,3 +332,17 @@ def test_goal_values_learn_from_the_search_below():
     best = BestFirst(ScriptedEnv(), ListPolicy())
     best.back_value(hard, 0.0)
     assert hard.value_count == 3  # unchanged: best-first scores statically
+
+
+def test_cluster_capacity_from_measured_searches():
+    from prover.bench import capacity
+    from prover.scale import actors_needed, makespan
+
+    assert makespan([5, 4, 3, 3, 3], 2, 1.0) == 11.0  # LPT: 1+5+3 and 1+4+3+3 (the best split gives 10)
+    assert makespan([10, 10], 1, 0.0) == 20.0 and makespan([10, 10], 3, 2.0) == 12.0
+    assert actors_needed([100.0] * 30, 30.0, 300.0) == 15  # 2 searches per actor after start-up
+    assert actors_needed([290.0], 30.0, 300.0) is None  # one search alone is too long
+    rows = {f"t{i}": {"wall_s": 60.0, "startup_s": 40.0 if i < 2 else 0.0} for i in range(20)}
+    plan = capacity(rows, 300.0)
+    assert plan["actors"] == 5 and plan["makespan_s"] == 280.0 and plan["startup_per_actor_s"] == 40.0
+    assert plan["measured_per_core_per_min"] == 1.0 and plan["needed_per_core_per_min"] == 0.8
