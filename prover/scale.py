@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -90,7 +91,8 @@ def _start_ray(options: RayOptions) -> None:
         if options.address:
             ray.init(address=options.address, include_dashboard=False, log_to_driver=False)
         else:
-            ray.init(num_cpus=options.workers, include_dashboard=False, log_to_driver=False,
+            # "local": a new instance for this run, even where RAY_ADDRESS or `ray start` names another
+            ray.init(address="local", num_cpus=options.workers, include_dashboard=False, log_to_driver=False,
                      object_store_memory=128 * 1024**2)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {options.address}" if options.address else "a local Ray"
@@ -132,25 +134,28 @@ def _check_started(actors: list) -> None:
         raise UserError(f"a Ray worker could not start: {str(cause).strip().splitlines()[-1][:300]}") from None
 
 
-def _died(task: ProofTask, attempts: int, why: str, failed: bool = False) -> ProofRecord:
-    """A task whose workers kept dying, or whose search raised: reported as such, never as proved."""
-    stopped = "search failed" if failed else "worker died"
-    said = f"the search failed: {why}" if failed else f"the Ray worker died {attempts} times ({why})"
+def _not_run(task: ProofTask, attempts: int, stopped: str, why: str) -> ProofRecord:
+    """A task its workers could not finish: reported as such, never as proved."""
     result = SearchResult(task.theorem, task.method, False, None, 0.0, 0, 0, 0, 0, stopped=stopped)
-    return ProofRecord(task.key, result, False, f"not proved: {said}", 0.0, 0.0, attempts=attempts)
+    return ProofRecord(task.key, result, False, f"not proved: {why}", 0.0, 0.0, attempts=attempts)
 
 
 def schedule(actors: list, tasks: list[ProofTask], on_record: Callable[[ProofRecord], None],
-             on_submit: Callable[[int, ProofTask], None] | None = None) -> None:
-    """Run every task on the actors, one at a time per actor, in order; a task whose actor died is run
-    again first, on another actor when one is idle."""
+             on_submit: Callable[[int, ProofTask], None] | None = None, max_restarts: int = MAX_RESTARTS) -> None:
+    """Run every task on the actors, one at a time per actor, in order. A task whose actor died is run
+    again first, on another actor when one is idle; a dead actor takes work again only once Ray has
+    restarted it (a probe answers), and leaves the pool after `max_restarts` deaths."""
     import ray
-    from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError
+    from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
     queue: deque[tuple[ProofTask, int, int | None]] = deque((t, 1, None) for t in tasks)  # task, attempt, avoid
-    idle = list(range(len(actors)))
-    flight: dict = {}
-    while queue or flight:
+    idle, deaths = list(range(len(actors))), [0] * len(actors)
+    flight: dict = {}  # future -> (slot, task, attempt); task None for a probe of a restarting actor
+
+    def probe(slot: int) -> None:
+        flight[actors[slot].pid.remote()] = (slot, None, 0)
+
+    while queue or any(task is not None for _, task, _ in flight.values()):
         while idle and queue:
             task, attempt, avoid = queue.popleft()
             slot = next((i for i in idle if i != avoid), idle[0])
@@ -158,21 +163,39 @@ def schedule(actors: list, tasks: list[ProofTask], on_record: Callable[[ProofRec
             flight[actors[slot].run.remote(task)] = (slot, task, attempt)
             if on_submit:
                 on_submit(slot, task)
+        if not flight:
+            break  # tasks left and no actor to run them
         done, _ = ray.wait(list(flight), num_returns=1)
         slot, task, attempt = flight.pop(done[0])
-        idle.append(slot)
         try:
             record = ray.get(done[0])
-        except (RayActorError, ActorDiedError, ActorUnavailableError) as exc:
-            why = str(exc).splitlines()[0][:200]
+        except RayTaskError as exc:  # the search itself failed (its file changed under it, say)
+            idle.append(slot)
+            cause = getattr(exc, "cause", None) or exc
+            record = _not_run(task, attempt, "search failed",
+                              f"the search failed: {str(cause).strip().splitlines()[-1][:300]}")
+        except RayActorError as exc:  # died, or unreachable while it restarts (both are RayActorErrors)
+            restarting = isinstance(exc, ActorUnavailableError)
+            if task is None:  # a probe: wait while it restarts; dead for good when the probe died
+                if restarting:
+                    time.sleep(0.5)
+                    probe(slot)
+                continue
+            deaths[slot] += 1
+            if deaths[slot] <= max_restarts:  # Ray restarts it; past that it is gone for good
+                probe(slot)
             if attempt < MAX_ATTEMPTS:
                 queue.appendleft((task, attempt + 1, slot))
                 continue
-            record = _died(task, attempt, why)
-        except RayTaskError as exc:  # the search itself failed (its file changed under it, say)
-            cause = getattr(exc, "cause", None) or exc
-            record = _died(task, attempt, str(cause).strip().splitlines()[-1][:300], failed=True)
+            record = _not_run(task, attempt, "worker died",
+                              f"the Ray worker died {attempt} times ({str(exc).splitlines()[0][:200]})")
+        else:
+            idle.append(slot)
+            if task is None:
+                continue  # a probe answered: the actor is back
         on_record(replace(record, attempts=attempt))
+    for task, attempt, _ in queue:  # every actor is gone
+        on_record(_not_run(task, attempt - 1, "no worker", "every Ray worker died for good before it could run"))
 
 
 def run_tasks(chain: Toolchain, lean_dir: Path, tasks: list[ProofTask], on_record: Callable[[ProofRecord], None],

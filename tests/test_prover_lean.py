@@ -30,15 +30,16 @@ def session(project, toolchain):
 
 def test_prove_finds_checks_and_writes_a_proof(project, toolchain, tmp_path):
     goals = project / "Pv" / "Goals.lean"
-    proc = run_cli("prove", f"{goals}:total_append", "--budget", "150", "--write", "--json",
+    proc = run_cli("prove", f"{goals}:total_append", f"{goals}:uses_helper", "--budget", "150", "--write", "--json",
                    "--tree-out", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
+    result, other = json.loads(proc.stdout)  # two theorems: a list, in the order given
     assert result["proved"] and "compiles with the proof" in result["verification"]
     assert "induction" in result["script"] and "sorry" not in result["script"]
+    assert other["theorem"] == "Pv.uses_helper" and other["proved"] and "helper" not in other["script"]
     text = goals.read_text()
     assert "total_append (xs ys : List Nat) : total (xs ++ ys) = total xs + total ys := by\n" in text
-    assert text.count("sorry") == 3  # false_claim, helper and uses_helper keep theirs
+    assert text.count("sorry") == 2  # false_claim and helper keep theirs; both proofs written, neither shifted
     tree = json.loads((tmp_path / "Pv.total_append.tree.json").read_text())
     assert tree["proved"] and tree["tree"]["nodes"][0]["goal"].endswith("total (xs ++ ys) = total xs + total ys")
     assert (tmp_path / "Pv.total_append.tree.svg").read_text().startswith("<svg")
