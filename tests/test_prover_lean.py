@@ -28,8 +28,8 @@ def session(project, toolchain):
     opened.close()
 
 
-def test_prove_finds_checks_and_writes_a_proof(project, toolchain, tmp_path):
-    goals = project / "Pv" / "Goals.lean"
+def test_prove_finds_checks_and_writes_a_proof(toolchain, tmp_path):
+    goals = copy_fixture("proverproj", tmp_path) / "Pv" / "Goals.lean"  # its own copy: --write edits the file
     proc = run_cli("prove", f"{goals}:total_append", f"{goals}:uses_helper", "--budget", "150", "--write", "--json",
                    "--tree-out", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
