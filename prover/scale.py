@@ -97,7 +97,18 @@ def _start_ray(options: RayOptions) -> None:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {options.address}" if options.address else "a local Ray"
         raise UserError(f"cannot start {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                        hint="check --ray-address, or leave it out for a local Ray") from None
+                        hint=_connect_hint(options.address)) from None
+
+
+def _connect_hint(address: str | None) -> str:
+    """What to check. Ray (2.59+) starts `ray start` clusters with token authentication, yet sends a token
+    to an address given explicitly only in token mode: it will not hand a local token to any address."""
+    if not address:
+        return "check --ray-address, or leave it out for a local Ray"
+    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+        return ("if the cluster uses token authentication, as `ray start` does by default, set RAY_AUTH_MODE=token "
+                "with its token in RAY_AUTH_TOKEN or ~/.ray/auth_token")
+    return "check --ray-address and that the token in RAY_AUTH_TOKEN or ~/.ray/auth_token is the cluster's"
 
 
 @contextlib.contextmanager
