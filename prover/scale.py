@@ -23,6 +23,7 @@ from pathlib import Path
 
 from prover.search.engine import SearchResult
 from prover.session import ProofRecord, ProofTask, WarmSession
+from verifier import settings
 from verifier.errors import UserError
 from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.worker import warm_workers
@@ -105,7 +106,7 @@ def _connect_hint(address: str | None) -> str:
     to an address given explicitly only in token mode: it will not hand a local token to any address."""
     if not address:
         return "check --ray-address, or leave it out for a local Ray"
-    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+    if settings.read("RAY_AUTH_MODE") != "token":
         return ("if the cluster uses token authentication, as `ray start` does by default, set RAY_AUTH_MODE=token "
                 "with its token in RAY_AUTH_TOKEN or ~/.ray/auth_token")
     return "check --ray-address and that the token in RAY_AUTH_TOKEN or ~/.ray/auth_token is the cluster's"
