@@ -14,8 +14,10 @@ import networkx as nx
 from tests.helpers import REPO
 
 PACKAGES = ("verifier", "prover")
-# what the prover may use of the verifier: the Lean bridge and the small shared utilities
-PROVER_MAY_USE = ("verifier.lean", "verifier.errors", "verifier.atomic_write", "verifier.serial", "verifier.folders")
+# what the prover may use of the verifier: the Lean bridge and the small shared utilities (settings: the
+# one reader of environment variables)
+PROVER_MAY_USE = ("verifier.lean", "verifier.errors", "verifier.atomic_write", "verifier.serial", "verifier.folders",
+                  "verifier.settings")
 
 
 def _module_name(root: Path, path: Path) -> str:
