@@ -13,7 +13,7 @@ from verifier.lean.audit import audit_theorem
 from verifier.lean.olean import OleanError
 from verifier.lean.process import Limits
 from verifier.lean.project import BUILD_LIB
-from verifier.lean.toolchain.base import Toolchain
+from verifier.lean.toolchain.base import LeanRun, Toolchain
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,16 @@ def _audit_problem(chain: Toolchain, lean_dir: Path, base: Path, name: str) -> s
     return f"the proof rests on {', '.join(d for d in details if d)}"
 
 
+def _why_no_module(run: LeanRun) -> str:
+    """What stopped the file outside the theorem's lines, so an infrastructure fault shows as one."""
+    errors = [d for d in run.output.diagnostics if d.severity == "error"]
+    if errors:
+        return f"line {errors[0].line}: {errors[0].first_line()}"
+    if run.process.stderr.strip():
+        return run.process.stderr.strip().splitlines()[0]
+    return f"no error message (exit status {run.process.returncode})"
+
+
 def verify(chain: Toolchain, lean_dir: Path, target: Target, script: str, limits: Limits | None = None) -> Verdict:
     """Compile the file with the proof in place (a copy, in a scratch folder, to an .olean): the theorem's
     lines must hold no error and no `sorry`, and its compiled proof must pass the axiom audit."""
@@ -57,7 +67,7 @@ def verify(chain: Toolchain, lean_dir: Path, target: Target, script: str, limits
         if mine:
             return Verdict(False, f"line {mine[0].line}: {mine[0].first_line()}", new_text)
         if not base.with_suffix(".olean").is_file():
-            return Verdict(False, "Lean produced no compiled module", new_text)
+            return Verdict(False, f"Lean produced no compiled module: {_why_no_module(run)}", new_text)
         try:
             problem = _audit_problem(chain, lean_dir, base, target.name)
         except OleanError as exc:

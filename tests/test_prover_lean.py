@@ -64,6 +64,20 @@ def test_a_proof_resting_on_sorry_does_not_count(project, toolchain):
     assert honest.ok, honest.message
 
 
+def test_a_file_broken_outside_the_theorem_says_where(toolchain, tmp_path):
+    """A good proof in a file that fails elsewhere is not counted, and the verdict names the cause."""
+    from prover.target import load_target
+    from prover.verify import verify
+
+    root = copy_fixture("proverproj", tmp_path)
+    goals = root / "Pv" / "Goals.lean"
+    goals.write_text(goals.read_text() + "\ntheorem broken_elsewhere : 1 = 2 := rfl\n")
+    verdict = verify(toolchain, root, load_target(goals, "uses_helper"), "  simp")
+    broken = verdict.new_text.splitlines().index("theorem broken_elsewhere : 1 = 2 := rfl") + 1
+    assert not verdict.ok
+    assert verdict.message.startswith(f"Lean produced no compiled module: line {broken}: "), verdict.message
+
+
 def test_prove_bad_input(project):
     assert "expected FILE:THEOREM" in one_line_error(run_cli("prove", "nocolon"))
     assert "no such file" in one_line_error(run_cli("prove", "missing.lean:x"))

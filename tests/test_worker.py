@@ -13,7 +13,14 @@ from verifier.lean.build import BuildOptions, BuildResult, build
 from verifier.lean.build.compare import differences
 from verifier.lean.process import Limits
 from verifier.lean.toolchain.base import LeanRun
-from verifier.lean.worker import pool_for, warm_workers
+from verifier.lean.worker import (
+    HEAP_RETIRE_BYTES,
+    heap_in_maps,
+    pool_for,
+    should_retire,
+    warm_workers,
+    wasm_heap_bytes,
+)
 
 SPIN = "partial def spin (n : Nat) : Nat := spin (n + 1)\n#eval spin 0\n"
 
@@ -34,8 +41,11 @@ class WarmRun:
     spun: LeanRun
     after: LeanRun
     fresh: LeanRun
+    crash: LeanRun
     hog: LeanRun
+    heap: int | None
     starts: int
+    retired: int
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +59,14 @@ def warm(tmp_path_factory, toolchain, replay_ready) -> WarmRun:
         after = toolchain.run_file("theorem again : 2 + 2 = 4 := rfl\ndef v : Nat := 6 * 7\n#eval v\n")
         # the same file name (so the same module) with another `v`: nothing of the last job may remain
         fresh = toolchain.run_file("def v : Nat := 5\n#eval v\n#check again\n")
-        hog = toolchain.run_file("theorem small : True := trivial\n", limits=Limits(memory_bytes=256 * 1024**2))
         pool = pool_for(toolchain)
-        assert pool is not None
-        return WarmRun(root, result, bad, spun, after, fresh, hog, pool.starts)
+        assert pool is not None and pool.workers[0].proc is not None
+        heap = wasm_heap_bytes(pool.workers[0].proc.pid)
+        # a worker that dies on its own after earlier jobs is replaced and the job run once more
+        crash = toolchain.run_file("#eval (IO.Process.exit 3 : IO Unit)\n")
+        hog = toolchain.run_file("theorem small : True := trivial\n", limits=Limits(memory_bytes=256 * 1024**2))
+        return WarmRun(root, result, bad, spun, after, fresh, crash, hog, heap, pool.starts,
+                       sum(w.retired for w in pool.workers))
 
 
 def test_worker_reports_what_lean_reports(cold, warm):
@@ -98,8 +112,19 @@ def test_killed_job_is_reported_and_the_worker_replaced(warm):
     assert warm.spun.killed == "time limit: still running after 5 s" and not warm.spun.process.ok
     assert warm.after.process.ok and [d.text.strip() for d in warm.after.output.diagnostics] == ["42"]
     assert warm.hog.killed is not None and "memory limit" in warm.hog.killed and not warm.hog.process.ok
-    # the build's worker (it outlives the build's threads), and its replacement after the time limit
-    assert warm.starts == 2
+    # the build's worker (it outlives the build's threads), its replacement after the time limit, the
+    # one the crashing job ran again in, and the hog's
+    assert warm.starts == 4
+
+
+def test_a_worker_that_dies_is_replaced_and_the_job_run_again(warm):
+    assert warm.crash.killed is not None and "the Lean worker exited (status 3)" in warm.crash.killed
+    assert not warm.crash.process.ok and warm.retired == 1
+
+
+def test_the_workers_heap_is_read(warm):
+    """The heap (what retires a worker) is the wasm memory: a few hundred MB after a few small jobs."""
+    assert warm.heap is not None and 100 * 1024**2 < warm.heap < HEAP_RETIRE_BYTES
 
 
 def test_no_state_leaks_between_jobs(warm):
@@ -114,3 +139,29 @@ def test_no_state_leaks_between_jobs(warm):
 ])
 def test_which_commands_use_workers(argv, expected):
     assert worker_count(build_parser().parse_args(argv)) == expected
+
+
+MAPS = """55d0c0000000-55d0c0100000 r-xp 00000000 08:01 123 /usr/bin/node
+7fe08c000000-7fe0b4da0000 rw-p 00000000 00:00 0
+7fe0b4da0000-7fe28c000000 ---p 00000000 00:00 0
+7fe2c4000000-7fe2e3dc0000 rwxp 00000000 00:00 0
+7fe300000000-7fe300021000 rw-p 00000000 00:00 0
+7fe300021000-7fe304000000 ---p 00000000 00:00 0
+"""
+
+
+def test_the_heap_is_the_committed_bottom_of_the_wasm_reservation():
+    assert heap_in_maps(MAPS) == 0x7FE0B4DA0000 - 0x7FE08C000000
+    # a small guard region (a thread's arena) is not the wasm memory; no reservation, no answer
+    assert heap_in_maps(MAPS.replace("7fe0b4da0000-7fe28c000000 ---p", "7fe0b4da0000-7fe0b4db0000 ---p")) is None
+    # the reservation must start where the writable part ends
+    assert heap_in_maps(MAPS.replace("7fe0b4da0000-7fe28c000000 ---p", "7fe0b4da1000-7fe28c000000 ---p")) is None
+    assert heap_in_maps("") is None
+
+
+@pytest.mark.parametrize(("peak_gib", "heap_gib", "retire"), [
+    (9.5, 0.5, True), (8.5, 0.5, False), (4.0, 1.6, True), (4.0, 1.4, False), (4.0, None, False),
+])
+def test_a_worker_is_retired_near_its_limit_or_the_heap_ceiling(peak_gib, heap_gib, retire):
+    heap = None if heap_gib is None else int(heap_gib * 1024**3)
+    assert should_retire(int(peak_gib * 1024**3), heap, Limits(memory_bytes=10 * 1024**3)) is retire

@@ -22,6 +22,7 @@ import contextlib
 import math
 import os
 import queue
+import re
 import subprocess
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from typing import Protocol
 
 import psutil
 
+from verifier.lean.diagnostics import parse_output
 from verifier.lean.process import Limits, ProcessResult, follow_lines, spawn, stop
 
 
@@ -52,6 +54,13 @@ TRUST_LEVEL = 1025  # what `lean` passes: LEAN_BELIEVER_TRUST_LEVEL + 1
 DEFAULT_MODULE = "_stdin"  # `lean`'s main module name when no `-R` root is given
 STARTUP_TIMEOUT_S = 240.0
 RETIRE_FRACTION = 0.9  # of a job's memory limit: a worker whose peak passed it is replaced after the job
+# The portable Lean's heap (wasm32 linear memory) cannot pass 2 GiB, and a process never frees the
+# modules it imported. Measured here: a worker's heap is 0.41 GB after its first job and grows ~0.1 GB
+# per job that imports Init; the 22nd such job crossed 2 GiB and failed, three runs out of three (an
+# "unaligned access" trap, or "errors" with no message). A worker whose heap has passed this after a
+# job is replaced, which leaves the next job 0.5 GiB; a job that still fails so is run again afresh.
+HEAP_RETIRE_BYTES = 3 * 1024**3 // 2
+_DEBUG_LINES = ("[DEBUG", "  - ", "  mainModule?")  # the portable Lean's own tracing on stderr
 
 SERVER = r'''module
 
@@ -241,6 +250,8 @@ class LeanWorker:
         self._limits = Limits(math.inf, math.inf)  # the running job's: read by the watchdog
         self._job_start = 0.0
         self._peak = 0
+        self._served = 0  # jobs this process has run
+        self.retired = 0  # workers replaced after a job, for memory or a fault
         self._why = ""
         self._watcher: threading.Thread | None = None
 
@@ -250,7 +261,7 @@ class LeanWorker:
 
     def start(self, limits: Limits) -> None:
         self.close()
-        self._why = ""
+        self._why, self._served = "", 0
         self._scratch = tempfile.TemporaryDirectory(prefix="quantproof-worker-")
         folder = Path(self._scratch.name)
         answers = folder / "worker.out"
@@ -277,7 +288,7 @@ class LeanWorker:
         ps = psutil.Process(proc.pid)
         while proc.poll() is None:
             with contextlib.suppress(psutil.Error):
-                rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+                rss = _tree_rss(ps)
                 self._peak = max(self._peak, rss)
                 if rss > self._limits.memory_bytes:
                     self._why = self._why or (f"memory limit: RSS {rss / 1024**3:.2f} GiB exceeded "
@@ -300,12 +311,27 @@ class LeanWorker:
                     return None
 
     def run(self, job: Job, limits: Limits) -> ProcessResult:
-        """One job; a worker that dies or overruns is killed and the job says why."""
+        """One job; a worker that overruns a limit is killed and the job says why. A job whose worker
+        failed it (exited on its own, or reported a failure with no error message) after serving earlier
+        jobs may have met their leftovers, so it runs once more in a fresh worker."""
+        result, fault = self._run_once(job, limits)
+        if fault and self._served > 1:
+            self._retire()
+            result, _ = self._run_once(job, limits)
+        return result
+
+    def _retire(self) -> None:
+        self.retired += 1
+        self.close()
+
+    def _run_once(self, job: Job, limits: Limits) -> tuple[ProcessResult, bool]:
+        """The job's result, and whether the worker rather than the file is to blame."""
         if not self.alive:
             self.start(limits)
         assert self.proc is not None and self.proc.stdin is not None and self._scratch is not None
         answers = Path(self._scratch.name) / f"job-{self.jobs}.json"
         self.jobs += 1
+        self._served += 1
         self._limits, self._peak, self._job_start = limits, 0, time.monotonic()
         argv = ("<worker>", str(job.file))
         try:
@@ -313,23 +339,25 @@ class LeanWorker:
             self.proc.stdin.flush()
         except OSError:
             self.close()
-            return ProcessResult(argv, -9, "", "", 0.0, 0, "the Lean worker closed its input")
+            return ProcessResult(argv, -9, "", "", 0.0, 0, "the Lean worker closed its input"), True
         line = self._next(self._job_start + limits.timeout_s)
         elapsed = time.monotonic() - self._job_start
         stdout = answers.read_text(encoding="utf-8", errors="replace") if answers.is_file() else ""
         answers.unlink(missing_ok=True)
         if line is None or not line.startswith("@@DONE"):
-            why = self._why or (f"time limit: still running after {limits.timeout_s:.0f} s" if self.alive
-                                else self._exit_reason())
+            watchdog = self._why or (f"time limit: still running after {limits.timeout_s:.0f} s" if self.alive
+                                     else "")
+            why = watchdog or self._exit_reason()
             self.close()
-            return ProcessResult(argv, -9, stdout, "", elapsed, self._peak, why)
+            return ProcessResult(argv, -9, stdout, "", elapsed, self._peak, why), not watchdog
         _, _, status = line.split(" ", 2)
         self._limits = Limits(limits.memory_bytes, math.inf)
-        if self._peak > RETIRE_FRACTION * limits.memory_bytes:
-            self.close()  # its memory never shrinks (WebAssembly): the next job gets a fresh worker
+        if should_retire(self._peak, wasm_heap_bytes(self.proc.pid), limits):
+            self._retire()
         if status.startswith("exception"):
-            return ProcessResult(argv, 1, stdout, status.removeprefix("exception "), elapsed, self._peak)
-        return ProcessResult(argv, 0 if status == "ok" else 1, stdout, "", elapsed, self._peak)
+            return ProcessResult(argv, 1, stdout, status.removeprefix("exception "), elapsed, self._peak), False
+        result = ProcessResult(argv, 0 if status == "ok" else 1, stdout, "", elapsed, self._peak)
+        return result, result.returncode != 0 and not _has_error(result)
 
     def _exit_reason(self) -> str:
         """Why the worker is gone: its exit status and the last lines it wrote on stderr."""
@@ -338,7 +366,7 @@ class LeanWorker:
         if self._scratch is not None:
             err = Path(self._scratch.name) / "worker.err"
             lines = [ln for ln in err.read_text(errors="replace").splitlines()
-                     if ln.strip() and not ln.startswith("[DEBUG")] if err.is_file() else []
+                     if ln.strip() and not ln.startswith(_DEBUG_LINES)] if err.is_file() else []
             tail = " | ".join(lines[-3:])
         return f"the Lean worker exited (status {status})" + (f": {tail}" if tail else "")
 
@@ -354,6 +382,44 @@ class LeanWorker:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
+
+
+def _tree_rss(ps: psutil.Process) -> int:
+    """RSS of a process and its children."""
+    return ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+
+
+_MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) ")
+
+
+def wasm_heap_bytes(pid: int) -> int | None:
+    """The committed size of a portable Lean's WebAssembly memory (`heap_in_maps` of its /proc maps)."""
+    try:
+        return heap_in_maps(Path(f"/proc/{pid}/maps").read_text())
+    except OSError:
+        return None
+
+
+def heap_in_maps(maps: str) -> int | None:
+    """V8 reserves the whole wasm32 address space (with guard pages) at once and commits it from the
+    bottom as the heap grows, so the heap is the writable mapping that ends where a reservation of at
+    least 4 GiB begins. None where that layout is not found (another OS or engine)."""
+    spans = [(int(m[1], 16), int(m[2], 16), m[3]) for m in map(_MAPPING.match, maps.splitlines()) if m]
+    ends = {end: end - start for start, end, perms in spans if perms.startswith("rw")}
+    heaps = [ends[start] for start, end, perms in spans if perms.startswith("---") and end - start >= 4 * 1024**3
+             and start in ends]
+    return max(heaps) if heaps else None
+
+
+def should_retire(peak_rss: int, heap: int | None, limits: Limits) -> bool:
+    """Whether a worker is replaced after a job: its memory never shrinks (WebAssembly), so past most of
+    the job's limit, or with a heap near the wasm32 ceiling, the next job gets a fresh one."""
+    return peak_rss > RETIRE_FRACTION * limits.memory_bytes or (heap or 0) > HEAP_RETIRE_BYTES
+
+
+def _has_error(result: ProcessResult) -> bool:
+    """Whether a job's `--json` output or its exception names an error (what a failed file always has)."""
+    return bool(result.stderr.strip()) or any(d.severity == "error" for d in parse_output(result.stdout).diagnostics)
 
 
 class WorkerPool:
