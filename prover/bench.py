@@ -138,7 +138,7 @@ def record_row(rec: ProofRecord) -> dict:
     return {"solved": rec.proved, "seconds": rec.seconds, "wall_s": rec.wall_s, "lean_calls": r.lean_calls,
             "lean_processes": r.lean_processes, "script": r.script if rec.proved else None, "stopped": r.stopped,
             "verification": rec.verification, "startup_s": rec.startup_s, "worker": rec.worker,
-            "attempts": rec.attempts}
+            "attempts": rec.attempts, "actor_rss_gib": round(rec.actor_rss / 1024**3, 2)}
 
 
 def search_tasks(targets: list[Target], methods: list[str], runs: int, budget_s: float, priors: Priors,
@@ -191,7 +191,9 @@ def capacity(rows: dict[str, dict], target_s: float = CLUSTER_TARGET_S) -> dict:
     gib = ACTOR_MEMORY_BYTES / 1024**3
     out = {"target_s": target_s, "searches": len(walls), "search_core_s": round(sum(walls), 1),
            "startup_per_actor_s": round(startup, 1), "actors": actors,
-           "measured_per_core_per_min": round(60 * len(walls) / sum(walls), 2) if walls else None}
+           "measured_per_core_per_min": round(60 * len(walls) / sum(walls), 2) if walls else None,
+           "declared_actor_gib": gib,
+           "measured_actor_peak_gib": max((r.get("actor_rss_gib", 0.0) for r in rows.values()), default=0.0)}
     if actors:
         out.update(cores=actors, memory_gib=round(actors * gib, 1),
                    makespan_s=round(makespan(walls, actors, startup), 1),
@@ -273,7 +275,8 @@ def run_bench(chain: Toolchain, lean_dir: Path, *, budget_s: float, methods: lis
         if c and c["actors"]:
             lines.append(f"{m}: to run these {c['searches']} searches in {c['target_s']:.0f} s, {c['actors']} actors "
                          f"({c['cores']} cores, {c['memory_gib']} GiB; {c['needed_per_core_per_min']} theorems per "
-                         f"core-minute, measured here {c['measured_per_core_per_min']})")
+                         f"core-minute, measured here {c['measured_per_core_per_min']}; an actor declares "
+                         f"{c['declared_actor_gib']:g} GiB, its largest here {c['measured_actor_peak_gib']} GiB)")
     for name, t in tests.items():
         lines.append(f"exact McNemar, {name}: {t['only_first']} solved only by the first, {t['only_second']} only "
                      f"by the second, p = {t['p_two_sided']}")

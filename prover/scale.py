@@ -21,15 +21,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import psutil
+
 from prover.search.engine import SearchResult
 from prover.session import ProofRecord, ProofTask, WarmSession
 from verifier import settings
 from verifier.errors import UserError
 from verifier.lean.toolchain.base import Toolchain
-from verifier.lean.worker import warm_workers
+from verifier.lean.worker import pool_for, warm_workers
 
-# A session peaks at 2-3.3 GB on the portable Lean and a verifying worker at about as much.
-ACTOR_MEMORY_BYTES = 6 * 1024**3
+# Measured on the portable Lean: a session grows to 5.6 GB over a hard file, and a verifying worker's RSS
+# is 3-4.5 GB after its first job and up to 5.8 GB before its heap retires it. Each actor reports what
+# its two processes reached (bench prints the largest); 9 GiB lets two actors onto this 24 GiB machine,
+# whose local Ray offers 19.2 GiB.
+ACTOR_MEMORY_BYTES = 9 * 1024**3
 MAX_ATTEMPTS = 2  # runs of one task when the actors running it die
 MAX_RESTARTS = 4  # per actor
 
@@ -55,6 +60,9 @@ class ProverActor:
     def run(self, task: ProofTask) -> ProofRecord:
         record = self.warm.run(task)
         record.worker = self.where
+        pool = pool_for(self.warm.chain)
+        session = self.warm.session.peak_rss if self.warm.session is not None else 0
+        record.actor_rss = session + (pool.max_rss if pool is not None else 0)
         return record
 
     def close(self) -> None:
@@ -93,8 +101,10 @@ def _start_ray(options: RayOptions) -> None:
             ray.init(address=options.address, include_dashboard=False, log_to_driver=False)
         else:
             # "local": a new instance for this run, even where RAY_ADDRESS or `ray start` names another
+            # the node's memory, not what is free at this instant (Ray's default): actors declare their
+            # peaks, and a declaration is measured against the machine, not against a moment's load
             ray.init(address="local", num_cpus=options.workers, include_dashboard=False, log_to_driver=False,
-                     object_store_memory=128 * 1024**2)
+                     object_store_memory=128 * 1024**2, _memory=psutil.virtual_memory().total)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {options.address}" if options.address else "a local Ray"
         raise UserError(f"cannot start {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
@@ -118,6 +128,11 @@ def ray_actors(chain: Toolchain, lean_dir: Path, options: RayOptions) -> Iterato
     import ray
 
     _start_ray(options)
+    try:
+        check_memory(options.workers)
+    except UserError:
+        ray.shutdown()
+        raise
     remote = ray.remote(num_cpus=1, memory=ACTOR_MEMORY_BYTES, max_restarts=MAX_RESTARTS,
                         max_concurrency=1)(ProverActor)
     actors = [remote.remote(str(lean_dir.absolute()), chain.kind, options.verify_worker)
@@ -132,6 +147,17 @@ def ray_actors(chain: Toolchain, lean_dir: Path, options: RayOptions) -> Iterato
             with contextlib.suppress(Exception):
                 ray.kill(actor, no_restart=True)
         ray.shutdown()
+
+
+def check_memory(workers: int) -> None:
+    """Actors that cannot all be placed would wait for memory forever: a one-line error instead."""
+    import ray
+
+    offered = ray.cluster_resources().get("memory", 0.0)
+    if workers * ACTOR_MEMORY_BYTES > offered:
+        raise UserError(f"--workers {workers} needs {workers * ACTOR_MEMORY_BYTES / 1024**3:g} GiB of memory for its "
+                        f"actors ({ACTOR_MEMORY_BYTES / 1024**3:g} GiB each); the Ray cluster offers "
+                        f"{offered / 1024**3:.1f} GiB", hint="use fewer --workers, or a larger cluster")
 
 
 def _check_started(actors: list) -> None:

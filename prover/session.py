@@ -212,6 +212,7 @@ class ProofRecord:
     learned: list[tuple[str, list[str]]] = field(default_factory=list)
     worker: str = "local"  # where it ran: "local", or the Ray actor's node and process
     attempts: int = 1  # more than 1 when a worker died with the task in flight and it was run again
+    actor_rss: int = 0  # on a Ray actor: its session's and its verifying worker's largest RSS so far, summed
 
     @property
     def seconds(self) -> float | None:

@@ -109,6 +109,8 @@ def token_cluster(tmp_path):
                 break
             except UserError:
                 time.sleep(0.5)
+        else:
+            pytest.fail(f"ray start --head did not listen on port {port} in 60 s: see {tmp_path / 'head.log'}")
         yield f"127.0.0.1:{port}", env, token
     finally:
         head.send_signal(signal.SIGTERM)
@@ -117,6 +119,19 @@ def token_cluster(tmp_path):
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(head.pid, signal.SIGKILL)
+
+
+def test_the_local_ray_offers_the_machines_memory_and_refuses_what_does_not_fit(ray_up):
+    import psutil
+
+    from prover.scale import ACTOR_MEMORY_BYTES, check_memory
+    from verifier.errors import UserError
+
+    total = psutil.virtual_memory().total
+    assert abs(ray_up.cluster_resources()["memory"] - total) < 1024**2  # not what happened to be free
+    check_memory(int(total // ACTOR_MEMORY_BYTES))  # as many actors as fit: no error
+    with pytest.raises(UserError, match=r"--workers \d+ needs .* GiB of memory for its actors"):
+        check_memory(int(total // ACTOR_MEMORY_BYTES) + 1)
 
 
 def test_a_token_cluster_is_joined_in_token_mode_and_refused_with_a_hint(token_cluster, tmp_path):

@@ -251,6 +251,7 @@ class LeanWorker:
         self._job_start = 0.0
         self._peak = 0
         self._served = 0  # jobs this process has run
+        self.max_rss = 0  # the largest RSS any of its processes reached
         self.retired = 0  # workers replaced after a job, for memory or a fault
         self._why = ""
         self._watcher: threading.Thread | None = None
@@ -290,6 +291,7 @@ class LeanWorker:
             with contextlib.suppress(psutil.Error):
                 rss = _tree_rss(ps)
                 self._peak = max(self._peak, rss)
+                self.max_rss = max(self.max_rss, rss)
                 if rss > self._limits.memory_bytes:
                     self._why = self._why or (f"memory limit: RSS {rss / 1024**3:.2f} GiB exceeded "
                                               f"{self._limits.memory_bytes / 1024**3:.2f} GiB")
@@ -445,6 +447,11 @@ class WorkerPool:
     @property
     def starts(self) -> int:
         return sum(w.starts for w in self.workers)
+
+    @property
+    def max_rss(self) -> int:
+        """The largest RSS one of its workers reached."""
+        return max(w.max_rss for w in self.workers)
 
     def close(self) -> None:
         for worker in self.workers:
