@@ -108,7 +108,8 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _tree_rss(proc: psutil.Process) -> int:
+def tree_rss(proc: psutil.Process) -> int:
+    """RSS of a process and its children (those gone meanwhile count 0)."""
     total = 0
     with contextlib.suppress(psutil.Error):
         total += proc.memory_info().rss
@@ -256,7 +257,7 @@ def watch(proc: subprocess.Popen, limits: Limits, start: float,
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
-        rss = _tree_rss(ps)
+        rss = tree_rss(ps)
         peak = max(peak, rss, _high_water(proc.pid))
         if on_peak is not None:
             on_peak(peak)

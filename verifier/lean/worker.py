@@ -35,7 +35,7 @@ from typing import Protocol
 import psutil
 
 from verifier.lean.diagnostics import parse_output
-from verifier.lean.process import Limits, ProcessResult, follow_lines, spawn, stop
+from verifier.lean.process import Limits, ProcessResult, follow_lines, spawn, stop, tree_rss
 
 
 class Toolchain(Protocol):
@@ -56,7 +56,7 @@ STARTUP_TIMEOUT_S = 240.0
 RETIRE_FRACTION = 0.9  # of a job's memory limit: a worker whose peak passed it is replaced after the job
 # The portable Lean's heap (wasm32 linear memory) cannot pass 2 GiB, and a process never frees the
 # modules it imported. Measured here: a worker's heap is 0.41 GB after its first job and grows ~0.1 GB
-# per job that imports Init; the 22nd such job crossed 2 GiB and failed, three runs out of three (an
+# per job that imports Init; the 22nd such job crossed 2 GiB and failed in each of 4 runs (an
 # "unaligned access" trap, or "errors" with no message). A worker whose heap has passed this after a
 # job is replaced, which leaves the next job 0.5 GiB; a job that still fails so is run again afresh.
 HEAP_RETIRE_BYTES = 3 * 1024**3 // 2
@@ -289,7 +289,7 @@ class LeanWorker:
         ps = psutil.Process(proc.pid)
         while proc.poll() is None:
             with contextlib.suppress(psutil.Error):
-                rss = _tree_rss(ps)
+                rss = tree_rss(ps)
                 self._peak = max(self._peak, rss)
                 self.max_rss = max(self.max_rss, rss)
                 if rss > self._limits.memory_bytes:
@@ -384,11 +384,6 @@ class LeanWorker:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
-
-
-def _tree_rss(ps: psutil.Process) -> int:
-    """RSS of a process and its children."""
-    return ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
 
 
 _MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) ")
