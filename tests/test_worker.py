@@ -165,3 +165,25 @@ def test_the_heap_is_the_committed_bottom_of_the_wasm_reservation():
 def test_a_worker_is_retired_near_its_limit_or_the_heap_ceiling(peak_gib, heap_gib, retire):
     heap = None if heap_gib is None else int(heap_gib * 1024**3)
     assert should_retire(int(peak_gib * 1024**3), heap, Limits(memory_bytes=10 * 1024**3)) is retire
+
+
+def test_the_benchmark_finds_a_builds_critical_path():
+    """The critical path is the slowest import chain (Rat -> Fp16 -> E2E -> Quantproof here), not the sum."""
+    from verifier.benchmarks.worker import job_times
+    from verifier.lean.build import ModuleResult
+
+    lean_dir = Path(__file__).resolve().parents[1] / "lean"
+    slow = {"Quantproof.Rat": 2.0, "Quantproof.Fp16": 30.0, "Quantproof.E2E": 5.0, "Quantproof": 1.0}
+    modules = tuple(ModuleResult(name, "", "built", True, (), (), slow.get(name, 3.0)) for name in (
+        *slow, "Quantproof.Constants", "Quantproof.Quant", "Quantproof.Matmul", "Quantproof.Activations",
+        "Quantproof.Kernel", "Quantproof.Accum", "Quantproof.Pack", "Quantproof.Layout", "Quantproof.Tile"))
+
+    @dataclass
+    class Core:
+        def has_core_module(self, module: str) -> bool:
+            return module.split(".")[0] in ("Init", "Std", "Lean")
+
+    times = job_times(lean_dir, Core(), BuildResult("quantproof", "portable", "", 2, (), modules, 0.0))
+    assert times["critical_path_s"] == 38.0
+    assert times["jobs_sum_s"] == 38.0 + 9 * 3.0
+    assert times["module_s"]["Quantproof.Fp16"] == 30.0
