@@ -231,3 +231,21 @@ def test_the_build_trace_follows_the_measured_toolchain(toolchain):
 
     assert toolchain.extra_identity == (digest_of(toolchain.files),)
     assert toolchain.files["lean.js"] == glue.PATCHED_SHA256 and len(toolchain.files) > 2000
+
+
+def test_the_portable_lean_runs_with_bounded_malloc_arenas(monkeypatch):
+    """The portable Lean's node gets two malloc arenas and fixed thresholds (its RSS, measured: 8.6 -> 6.9 GiB
+    on one worker over lean/'s modules); a value the user set wins, and a native Lean is left alone."""
+    from verifier.lean.toolchain.base import PORTABLE_MALLOC, LeanVersion, Toolchain
+
+    def chain(kind):
+        return Toolchain(kind, LeanVersion("4.28.0", "x", "0" * 40), ("lean",), Path("/core"))
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "4096")
+    env = chain("portable").env([Path("/lib")])
+    assert env["MALLOC_ARENA_MAX"] == PORTABLE_MALLOC["MALLOC_ARENA_MAX"] == "2"
+    assert env["MALLOC_MMAP_THRESHOLD_"] == "1048576"
+    assert env["MALLOC_TRIM_THRESHOLD_"] == "4096"
+    assert env["LEAN_PATH"] == f"/lib{os.pathsep}/core"
+    assert "MALLOC_ARENA_MAX" not in chain("native").env([])

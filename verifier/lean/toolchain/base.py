@@ -16,6 +16,13 @@ from verifier.lean.process import Limits, ProcessResult, run_guarded
 
 Kind = Literal["native", "portable"]
 
+# glibc's malloc for the portable Lean's node: every thread Lean starts is a Web Worker with its own
+# arena, and the default dynamic mmap threshold leaves freed buffers (file reads, module copies) in
+# them. Measured on one warm worker compiling lean/'s 13 modules: RSS 8.6 GiB by default, 7.6 with two
+# arenas, 6.9 with fixed 1 MiB thresholds as well (the wasm heap itself was 1.45 GiB every time).
+# Allocation tuning cannot change what Lean computes; a value already in the environment wins.
+PORTABLE_MALLOC = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "1048576", "MALLOC_TRIM_THRESHOLD_": "1048576"}
+
 _VERSION_RE = re.compile(r"version (?P<version>[0-9][^,\s]*),\s*(?P<target>[^,]+),\s*commit (?P<commit>[0-9a-f]+)")
 
 
@@ -83,6 +90,8 @@ class Toolchain:
     def env(self, search_path: list[Path]) -> dict[str, str]:
         """Environment for a Lean child: LEAN_PATH = project outputs, then the core library."""
         env = dict(os.environ)
+        if self.kind == "portable":
+            env = {**PORTABLE_MALLOC, **env}
         env["LEAN_PATH"] = os.pathsep.join(str(p) for p in [*search_path, self.core_lib])
         return env
 
