@@ -30,12 +30,11 @@ from verifier.errors import UserError
 from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.worker import pool_for, warm_workers
 
-# Measured on the portable Lean: a session grows to 5.6 GB over a hard file, and a verifying worker's RSS
-# is 3-4.5 GB after its first job and up to 5.8 GB before its heap retires it. Each actor reports its two
-# processes' largest RSS, summed (bench prints the largest): 12.4 GiB in a dev run, an upper bound, as
-# the two peaks need not coincide. 9 GiB lets two actors onto this 24 GiB machine (no actor was killed
-# for memory in that run); a cluster sized for the worst case should count 12.5 GiB per actor.
-ACTOR_MEMORY_BYTES = 9 * 1024**3
+# Each actor reports its session's and its verifying worker's largest RSS, summed (an upper bound: the two
+# peaks need not coincide; bench prints the largest). Measured over the 132 dev theorems with MCTS: 12.1
+# GiB before the portable Lean ran with bounded malloc arenas (toolchain.base.PORTABLE_MALLOC), 10.3 GiB
+# with them. 11 GiB covers that and still lets two actors onto this 24 GiB machine (23.5 GiB offered).
+ACTOR_MEMORY_BYTES = 11 * 1024**3
 MAX_ATTEMPTS = 2  # runs of one task when the actors running it die
 MAX_RESTARTS = 4  # per actor
 
