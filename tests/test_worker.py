@@ -183,7 +183,7 @@ def test_the_benchmark_finds_a_builds_critical_path():
         def has_core_module(self, module: str) -> bool:
             return module.split(".")[0] in ("Init", "Std", "Lean")
 
-    times = job_times(lean_dir, Core(), BuildResult("quantproof", "portable", "", 2, (), modules, 0.0))
+    times = job_times(lean_dir, Core(), BuildResult("quantproof", "portable", "", 2, ("Quantproof",), modules, 0.0))
     assert times["critical_path_s"] == 38.0
     assert times["jobs_sum_s"] == 38.0 + 9 * 3.0
     assert times["module_s"]["Quantproof.Fp16"] == 30.0

@@ -74,7 +74,7 @@ def job_times(lean_dir: Path, chain: Toolchain, result: BuildResult) -> dict:
     time each module's job took (a lower bound on the build, however its jobs are scheduled)."""
     took = {m.module: m.elapsed_s for m in result.modules}
     project = load_project(lean_dir)
-    imports = resolve(project, list(project.default_targets), chain.has_core_module)  # importer -> imported
+    imports = resolve(project, list(result.targets), chain.has_core_module)  # importer -> imported
     chain_s = {}
     for name in reversed(list(nx.topological_sort(imports))):
         chain_s[name] = took[name] + max((chain_s[d] for d in imports.successors(name)), default=0.0)
