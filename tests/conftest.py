@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from tests.helpers import REPO
+
+# `make test` runs the files in two pytest-xdist processes (`-n 2 --dist loadgroup`): most tests keep one core
+# busy, so two streams fill the machine. Each file is one group, so its module fixtures start once; the build
+# and worker tests share the `cold` build; the longest groups are handed out first.
+_GROUP_OF = {"test_worker": "test_build"}
+_LONGEST_FIRST = ("test_prover_lean", "test_build", "test_evidence", "test_lean_session", "test_checks",
+                  "test_audit", "test_scale")
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +31,16 @@ def toolchain():
     return choice.toolchain
 
 
+def _group(item: pytest.Item) -> str:
+    return _GROUP_OF.get(item.path.stem, item.path.stem)
+
+
+def _rank(item: pytest.Item) -> int:
+    group = _group(item)
+    return _LONGEST_FIRST.index(group) if group in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`lean` marks exactly the tests that need the real toolchain: those that use the `toolchain` fixture
     (directly or through `project_build`) get it here; a hand-written `lean` mark on any other test is an
@@ -32,6 +52,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "toolchain" in item.fixturenames:
             item.add_marker(pytest.mark.lean)
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=_rank)  # stable: within a group, the files' own order
+
+
+@contextmanager
+def _exclusive(name: str) -> Iterator[None]:
+    """Held across the xdist processes: one builds (or replays) lean/ while the other waits, then finds it done."""
+    with open(REPO / "test-artifacts" / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,7 +77,7 @@ def project_build(toolchain):
     from verifier.lean.build import BuildOptions, build
     from verifier.lean.worker import warm_workers
 
-    with warm_workers(2):
+    with _exclusive("lean-build"), warm_workers(2):
         result = build(REPO / "lean", toolchain, BuildOptions(jobs=2))
     assert result.status == "ok", [(d.location(), d.first_line()) for m in result.modules for d in m.diagnostics
                                    if d.severity == "error" or d.is_sorry]
@@ -76,11 +106,16 @@ class _WarmReplay:
         self.thread: threading.Thread | None = None
 
     def start(self, toolchain, result) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._replay, args=(toolchain, result), daemon=True)
+            self.thread.start()
+
+    @staticmethod
+    def _replay(toolchain, result) -> None:
         from verifier.lean.replay import replay_build
 
-        if self.thread is None:
-            self.thread = threading.Thread(target=replay_build, args=(toolchain, REPO / "lean", result), daemon=True)
-            self.thread.start()
+        with _exclusive("lean-replay"):  # the second process reuses the first one's saved verdict
+            replay_build(toolchain, REPO / "lean", result)
 
     def wait(self) -> None:
         if self.thread is not None:
