@@ -41,7 +41,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 test: setup fortran browser lint
-	CI=$${CI:-} $(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder
+	CI=$${CI:-} $(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 # Measurements behind the closing notes (long: about an hour and a half, most of it the prover benchmark)
 bench: setup

@@ -11,9 +11,9 @@ import pytest
 
 from tests.helpers import REPO
 
-# `make test` runs the files in two pytest-xdist processes (`-n 2 --dist loadgroup`): most tests keep one core
-# busy, so two streams fill the machine. Each file is one group, so its module fixtures start once; the build
-# and worker tests share the `cold` build; the longest groups are handed out first.
+# `make test` runs the files in two pytest-xdist processes (`-n 2 --dist loadscope`): most tests keep one core
+# busy, so two streams fill the machine. Each file is one unit of work, so its module fixtures start once; the
+# build and worker tests share the `cold` build; the longest units are handed out first.
 _GROUP_OF = {"test_worker": "test_build"}
 _LONGEST_FIRST = ("test_prover_lean", "test_build", "test_evidence", "test_lean_session", "test_checks",
                   "test_audit", "test_scale")
@@ -31,16 +31,27 @@ def toolchain():
     return choice.toolchain
 
 
-def _group(item: pytest.Item) -> str:
-    return _GROUP_OF.get(item.path.stem, item.path.stem)
+def _group(nodeid: str) -> str:
+    stem = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+    return _GROUP_OF.get(stem, stem)
 
 
 def _rank(item: pytest.Item) -> int:
-    group = _group(item)
+    group = _group(item.nodeid)
     return _LONGEST_FIRST.index(group) if group in _LONGEST_FIRST else len(_LONGEST_FIRST)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Scopes are our groups. (xdist's own `loadgroup` renames node ids, which pytest 9 no longer allows.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return ByGroup(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`lean` marks exactly the tests that need the real toolchain: those that use the `toolchain` fixture
     (directly or through `project_build`) get it here; a hand-written `lean` mark on any other test is an
@@ -52,7 +63,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "toolchain" in item.fixturenames:
             item.add_marker(pytest.mark.lean)
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
     items.sort(key=_rank)  # stable: within a group, the files' own order
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from verifier.checks import catalog, claims, constants, differential, properties
@@ -55,10 +56,12 @@ def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAU
     always confirmed by the kernel, the differential families unless `with_differential` is off (the verdict
     then fails). With `reuse`, the verdicts of an identical Lean batch (same cases, same compiled modules,
     same toolchain) are reused."""
-    props = catalog.run_all(seed, scale)
     fams = differential.families(seed, cases) if with_differential else []
-    batch = run_batch(chain, lean_dir, differential.IMPORTS, differential.snippets(fams) + constants.snippets(spec()),
-                      limits=limits, reuse=reuse)
+    with ThreadPoolExecutor(max_workers=1) as beside:  # Lean elaborates the batch while Python runs the properties
+        pending = beside.submit(run_batch, chain, lean_dir, differential.IMPORTS,
+                                differential.snippets(fams) + constants.snippets(spec()), limits=limits, reuse=reuse)
+        props = catalog.run_all(seed, scale)
+        batch = pending.result()
     return CheckReport(tuple(closed_forms()), tuple(props), tuple(differential.results(fams, batch)),
                        tuple(claims.audit_claims()), batch.elapsed_s, batch.killed,
                        tuple(h.first_line() for h in batch.header_errors), batch.reused, tuple(roofline_rows()),
