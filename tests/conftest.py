@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import fcntl
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from tests.helpers import REPO
+from verifier.folders import exclusive
 
 # `make test` runs the files in two pytest-xdist processes (`-n 2 --dist loadscope`): most tests keep one core
 # busy, so two streams fill the machine. Each file is one unit of work, so its module fixtures start once; the
 # build and worker tests share the `cold` build; the longest units are handed out first.
 _GROUP_OF = {"test_worker": "test_build"}
+# Held across the two processes: one builds (or replays) lean/ while the other waits, then finds it done.
+_LOCKS = REPO / "test-artifacts"
 _LONGEST_FIRST = ("test_prover_lean", "test_build", "test_evidence", "test_lean_session", "test_checks",
                   "test_audit", "test_scale")
 
@@ -66,14 +66,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=_rank)  # stable: within a group, the files' own order
 
 
-@contextmanager
-def _exclusive(name: str) -> Iterator[None]:
-    """Held across the xdist processes: one builds (or replays) lean/ while the other waits, then finds it done."""
-    with open(REPO / "test-artifacts" / f"{name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
 def pytest_configure(config: pytest.Config) -> None:
     # Temporary projects live inside the checkout (--basetemp), so the portable Lean is exercised on
     # whatever folder the clone is in, not only under /tmp.
@@ -87,7 +79,7 @@ def project_build(toolchain):
     from verifier.lean.build import BuildOptions, build
     from verifier.lean.worker import warm_workers
 
-    with _exclusive("lean-build"), warm_workers(2):
+    with exclusive(_LOCKS / "lean-build.lock"), warm_workers(2):
         result = build(REPO / "lean", toolchain, BuildOptions(jobs=2))
     assert result.status == "ok", [(d.location(), d.first_line()) for m in result.modules for d in m.diagnostics
                                    if d.severity == "error" or d.is_sorry]
@@ -124,7 +116,7 @@ class _WarmReplay:
     def _replay(toolchain, result) -> None:
         from verifier.lean.replay import replay_build
 
-        with _exclusive("lean-replay"):  # the second process reuses the first one's saved verdict
+        with exclusive(_LOCKS / "lean-replay.lock"):  # the second process reuses the first one's saved verdict
             replay_build(toolchain, REPO / "lean", result)
 
     def wait(self) -> None:

@@ -3,8 +3,11 @@ then find that its output cannot be written."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from verifier.errors import UserError
@@ -38,3 +41,14 @@ def can_create_beside(path: Path, purpose: str) -> None:
         Path(tempfile.mkdtemp(prefix=".quantproof-probe-", dir=probe_from)).rmdir()
     except OSError as exc:
         raise UserError(f"cannot write {purpose} to {path} ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Held by one process at a time (an advisory `flock` on `lock_file`, created if need be); the others wait."""
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

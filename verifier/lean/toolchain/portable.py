@@ -8,8 +8,6 @@ a manifest is never used. Every downloaded artefact is checked against the pins 
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -18,11 +16,12 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from verifier.errors import UserError
+from verifier.folders import exclusive
 from verifier.lean.process import Limits, run_guarded
 from verifier.lean.toolchain import glue
 from verifier.lean.toolchain.base import LeanVersion, Toolchain
@@ -125,16 +124,6 @@ def _sri_sha512(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return "sha512-" + base64.b64encode(digest.digest()).decode()
-
-
-@contextlib.contextmanager
-def _install_lock(folder: Path) -> Iterator[None]:
-    with (folder / ".install.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fail_process(what: str, result: subprocess.CompletedProcess[str], todo: str) -> UserError:
@@ -292,7 +281,7 @@ def install_portable(say: Progress = print, *, force: bool = False) -> Toolchain
         say(why)
     parent = writable_cache(final.parent)
     downloads = writable_cache(cache_root() / "downloads")
-    with _install_lock(parent):
+    with exclusive(parent / ".install.lock"):
         if not force and read_manifest(final) is not None and load_portable()[0] is not None:
             return load_portable()[0]  # another process finished it while we waited
         for stale in parent.glob(".tmp-*"):
