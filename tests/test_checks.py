@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -160,7 +161,13 @@ def _kernel_bug_families() -> list:
     def int16_partials(a, q, g):
         return (honest_partials(a, q, g) + 2**15) % 2**16 - 2**15
 
-    variants = []
+    def first_lane_scales(trace, n):  # the bound with the first lane's scale at every position
+        return [Fraction(float(trace.scales[n, k // trace.group_size, 0])) for k in range(trace.weights.shape[1])]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reference.KernelTrace, "element_scales", first_lane_scales)
+        variants = [replace(f, name=f"{f.name}-one-lane", cases=f.cases[:2])
+                    for f in kernel_families(np.random.default_rng(3), 4) if f.name == "e2e_bound_value"]
     for name, attr, value, shapes in (
             ("honest", None, None, ("Quantproof.rowScales 16 2 ", "Quantproof.rowScales 128 1 ")),
             ("one-scale", "reference_kernel", forgets_second_scale, ("Quantproof.rowScales 16 2 ",)),
@@ -179,6 +186,7 @@ def _kernel_bug_families() -> list:
 def _assert_kernel_bugs_caught(found: dict) -> None:
     assert [len(found[f"kernel_output-{name}"].cases) for name in ("honest", "one-scale", "int16")] == [8, 4, 4]
     assert found["kernel_output-honest"].disagreements == 0
+    assert found["e2e_bound_value-one-lane"].disagreements == len(found["e2e_bound_value-one-lane"].cases) == 2
     assert found["kernel_output-one-scale"].disagreements == len(found["kernel_output-one-scale"].cases)
     int16 = found["kernel_output-int16"]
     assert 1 <= int16.disagreements < len(int16.cases)  # only the rows whose partials pass int16 wrap

@@ -146,6 +146,7 @@ def _tile_families(rng: np.random.Generator, n: int) -> list[Family]:
     top = max_reserve()
     shapes = [(1, 8192, 8192, None), (2048, 8192, 28672, None), (1, 1, 1, 0), (7, 319, 321, top),
               (2048, 28672, 8192, 0), (5, 100, 700, 50_000)]
+    shapes += [(3, 320, 640, None), (2, 384, 90, 0)]  # K at the array's height (one chunk) and past it (whole groups)
     shapes += [(*(int(v) for v in rng.integers(1, 50000, 3)), int(rng.integers(0, top + 1))) for _ in range(n)]
     dims = []
     for m, k, nn, res in shapes:

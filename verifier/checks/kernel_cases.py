@@ -19,7 +19,7 @@ from verifier.checks.lean_terms import Family, lean_int, lean_list, lean_rat
 from verifier.kernels.activations import quantize_activations
 from verifier.kernels.pack import HI_MAX, HI_MIN, LO_MAX, LO_MIN, PAIR_TABLE, pack_weights, unpack_weights
 from verifier.kernels.quant import lane_scales, quantize_weights
-from verifier.kernels.reference import reference_kernel
+from verifier.kernels.reference import error_bound, reference_kernel
 from verifier.kernels.seed_fortran import seed_unpack
 
 TACTIC = "decide +kernel"
@@ -64,8 +64,8 @@ def _rows(rng: np.random.Generator, k: int, g: int) -> list[tuple[str, np.ndarra
             ("all at their peaks", full_x, full_w)]
 
 
-def _kernel_cases(rng: np.random.Generator) -> tuple[list, list, list]:
-    e2e, partials, acts = [], [], []
+def _kernel_cases(rng: np.random.Generator) -> tuple[list, list, list, list]:
+    e2e, partials, acts, bounds = [], [], [], []
     for g, groups in ((16, 2), (32, 1), (32, 2), (128, 1)):
         k = g * groups
         for pattern, x, w in _rows(rng, k, g):
@@ -78,6 +78,11 @@ def _kernel_cases(rng: np.random.Generator) -> tuple[list, list, list]:
                         f"(Quantproof.quantizeActs {lean_rat(sx)} {_rat_list(x[0])}) "
                         f"(Quantproof.quantizeRow (Quantproof.rowLanes {g} {_scale_pairs(trace.scales[0])}) "
                         f"{_rat_list(w[0])}) = {lean_rat(y)}", f"{pattern}: y = {float(y):.6g}", TACTIC))
+            if groups == 1:  # the bound the theorem states, from NumPy's twin and from Lean's definition
+                bound = error_bound(x[0], w[0], sx, trace.element_scales(0))
+                bounds.append((f"Quantproof.e2eBound {lean_rat(sx)} (Quantproof.rowLanes {g} "
+                               f"{_scale_pairs(trace.scales[0])}) {_rat_list(x[0])} {_rat_list(w[0])} = "
+                               f"{lean_rat(bound)}", f"{pattern}: bound {float(bound):.6g}", TACTIC))
             if g == 32 and groups == 1:
                 ph, pl = (int(v) for v in trace.partials[0, 0, 0])
                 partials.append((f"Quantproof.lanePartials {lean_list(trace.activations[0].tolist(), lean_int)} "
@@ -86,7 +91,7 @@ def _kernel_cases(rng: np.random.Generator) -> tuple[list, list, list]:
                 levels, scale = quantize_activations(x)
                 acts.append((f"Quantproof.quantizeActs {lean_rat(Fraction(float(scale[0, 0])))} {_rat_list(x[0])} = "
                              f"{lean_list(levels[0].tolist(), lean_int)}", pattern, TACTIC))
-    return e2e, partials, acts
+    return e2e, partials, acts, bounds
 
 
 def _layout_cases(rng: np.random.Generator) -> tuple[list, list]:
@@ -121,7 +126,7 @@ def seed_disagreements() -> list[tuple[int, tuple[int, int], tuple[int, int]]]:
 
 
 def kernel_families(rng: np.random.Generator, n: int) -> list[Family]:
-    e2e, partials, acts = _kernel_cases(rng)
+    e2e, partials, acts, bounds = _kernel_cases(rng)
     packs, unpacks = _layout_cases(rng)
     return [
         Family("lane_scale", "REQ-SCALE", "Quantproof.laneScale", "verifier.kernels.quant.lane_scales",
@@ -135,6 +140,9 @@ def kernel_families(rng: np.random.Generator, n: int) -> list[Family]:
                "verifier.kernels.reference.reference_kernel",
                "from float activations and weights to the output: scales, levels, partials and the combination, "
                "exactly; NumPy's weights went through packing and the table", e2e),
+        Family("e2e_bound_value", "REQ-E2E", "Quantproof.e2eBound", "verifier.kernels.reference.error_bound",
+               "the end-to-end bound: sum of |x| s/2 + |w| s_x/2 + (s_x/2)(s/2) over the row's weight positions, "
+               "with the lane scale of each position, exactly", bounds),
         Family("pack_row", "REQ-PACK", "Quantproof.packRow", "verifier.kernels.pack.pack_weights",
                "a row of levels in the kernel's byte layout", packs),
         Family("unpack_row", "REQ-PACK", "Quantproof.unpackRow", "verifier.kernels.pack.unpack_weights",

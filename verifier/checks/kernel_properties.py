@@ -137,10 +137,12 @@ def _e2e_bound(rec: Recorder):
 
 def _fast_path_matches_reference(rec: Recorder):
     @given(st.integers(1, 5), st.integers(1, 6), st.integers(1, 700), st.sampled_from([16, 32, 128]),
-           st.sampled_from(_PATTERNS), st.integers(0, 2**32 - 1))
-    @example(1, 1, 256, 128, "full", 0)  # partials past int16, every run
-    @example(2, 3, 300, 32, "ties", 1)
-    def test(m, n, k, g, pattern, rng_seed):
+           st.sampled_from(_PATTERNS), st.integers(0, 2**32 - 1), st.sampled_from([None, 1, 200, 3000]))
+    @example(1, 1, 256, 128, "full", 0, None)  # partials past int16, every run
+    @example(2, 3, 300, 32, "ties", 1, None)
+    @example(5, 2, 40, 16, "normal", 2, 1)  # one row per block
+    @example(5, 3, 48, 16, "normal", 3, 200)  # blocks of 2 rows: the last one partial
+    def test(m, n, k, g, pattern, rng_seed, block):
         rec.calls += 1
         x, w = _inputs(pattern, m, n, k, g, rng_seed)
         qw = quant.quantize_weights(w, g)
@@ -148,7 +150,7 @@ def _fast_path_matches_reference(rec: Recorder):
         partials = matmul.packed_partials(trace.activations, qw).transpose(2, 3, 0, 1).astype(np.int64)
         rec.check(bool(np.array_equal(partials, trace.partials)), f"{pattern} ({m},{n},{k},{g}): fast-path partials "
                   "differ from the exact ones")
-        y = matmul.packed_matmul(x, qw)
+        y = matmul.packed_matmul(x, qw) if block is None else matmul.packed_matmul(x, qw, block_bytes=block)
         terms = 2 * trace.partials.shape[2] + 3  # float32 operations behind each output
         for i in range(m):
             for j in range(n):
@@ -179,6 +181,7 @@ KERNEL_PROPERTIES: tuple[Property, ...] = (
              "(bound - error) / bound", _e2e_bound, 12),
     Property("fast_path_matches_reference", "REQ-E2E", "packed_matmul's partials equal the exact ones bit for bit; "
              "its output is within float32 rounding of the exact output", "M in [1,5], N in [1,6], K in [1,700], "
-             "group 16/32/128, random and adversarial (partials past int16)", "(tolerance - gap) / tolerance",
+             "group 16/32/128, random and adversarial (partials past int16), row blocks of the default size and "
+             "of 1 row up", "(tolerance - gap) / tolerance",
              _fast_path_matches_reference, 40),
 )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from verifier import planner
-from verifier.checks import catalog, properties
+from verifier.checks import catalog, guard_properties, properties
 from verifier.checks.model import MutantResult
 from verifier.kernels import activations, matmul, pack, quant, reference
 from verifier.planner import Tile
@@ -117,9 +117,37 @@ def _int16_partials(a, qw):
     return ((exact.astype(np.int64) + 2**15) % 2**16 - 2**15).astype(np.float32)
 
 
-def _one_lane_scale_matmul(x, qw):
+def _one_lane_scale_matmul(x, qw, **blocks):
     # forgets the second lane's scale: both lanes combined with the first lane's
-    return kernel_packed_matmul(x, replace(qw, scales_lo=qw.scales_hi))
+    return kernel_packed_matmul(x, replace(qw, scales_lo=qw.scales_hi), **blocks)
+
+
+def _last_block_dropped_matmul(x, qw, block_bytes=matmul._BLOCK_BYTES):
+    # the last, partial block of rows is never computed (its rows keep whatever memory held)
+    y = kernel_packed_matmul(x, qw, block_bytes=block_bytes)
+    rows = max(1, block_bytes // max(1, qw.scales_hi.shape[1] * 2 * qw.n * 4))
+    if x.shape[0] > rows and x.shape[0] % rows:
+        y[x.shape[0] - x.shape[0] % rows:] = 0
+    return y
+
+
+def _last_block_dropped_unpack(packed, k=None, chunk_groups=1 << 16):
+    # decodes whole blocks only: a stream's last, partial block comes back as zeros
+    out = kernel_unpack_weights(packed, k, chunk_groups=chunk_groups).copy()
+    groups = packed.shape[-1] // 7
+    if groups > chunk_groups and groups % chunk_groups:
+        out[..., 16 * (groups - groups % chunk_groups):] = 0
+    return out
+
+
+def _unguarded_pack_pairs(first, second):
+    # packs whatever it is given: a 4-bit weight of 8 silently becomes -8
+    return ((first.astype(np.uint8) & 0xF) << 3 | (second.astype(np.uint8) & 0x7)).astype(np.uint8)
+
+
+def _unguarded_int_matmul(a, q):
+    # accumulates any int8 levels, so the overflow bound's hypothesis (|q| <= 8) no longer holds
+    return (a.astype(np.float64) @ q.astype(np.float64).T).astype(np.int32)
 
 
 kernel_matmul_partials = matmul.packed_partials
@@ -163,6 +191,14 @@ MUTANTS: tuple[Mutant, ...] = (
            ("fast_path_matches_reference",), lambda: _swap(matmul, "packed_partials", _int16_partials)),
     Mutant("fast-path-one-lane-scale", "REQ-E2E", "the fast path combines both lanes with the first lane's scale",
            ("fast_path_matches_reference",), lambda: _swap(matmul, "packed_matmul", _one_lane_scale_matmul)),
+    Mutant("fast-path-last-block", "REQ-E2E", "the fast path skips the last, partial block of rows",
+           ("fast_path_matches_reference",), lambda: _swap(matmul, "packed_matmul", _last_block_dropped_matmul)),
+    Mutant("unpack-last-block", "REQ-PACK", "unpacking decodes whole blocks only, the last partial one as zeros",
+           ("pack_stream_roundtrip",), lambda: _swap(properties, "unpack_weights", _last_block_dropped_unpack)),
+    Mutant("pack-unguarded", "REQ-PACK", "packing accepts weights outside their lanes and wraps them",
+           ("pack_refuses_invalid",), lambda: _swap(guard_properties, "pack_pairs", _unguarded_pack_pairs)),
+    Mutant("int-matmul-unguarded", "REQ-OVF", "the integer matmul accepts levels outside [-8, 7]",
+           ("int_matmul_refuses_invalid",), lambda: _swap(matmul, "int_matmul", _unguarded_int_matmul)),
     Mutant("pack-lanes-swapped", "REQ-PACK", "packing puts odd positions in the 4-bit half",
            ("pack_stream_roundtrip",), lambda: _swap(properties, "pack_weights", _lanes_swapped_pack)),
     Mutant("pack-codes-reversed", "REQ-PACK", "each group's eight codes written in reverse order",
@@ -187,9 +223,9 @@ def _codes_reversed(codes):
     return kernel_pack_codes(codes.reshape(*codes.shape[:-1], -1, 8)[..., ::-1].reshape(codes.shape))
 
 
-def _unpack_drops_sign(packed, k=None):
+def _unpack_drops_sign(packed, k=None, **blocks):
     # reads the 3-bit half without sign extension, as the design's routine does
-    out = kernel_unpack_weights(packed, k).copy()
+    out = kernel_unpack_weights(packed, k, **blocks).copy()
     odd = out[..., 1::2]
     odd[odd < 0] += 8
     return out

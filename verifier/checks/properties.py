@@ -14,14 +14,25 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, assume, given, seed, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from verifier.checks.model import DEFAULT_SEED, PropertyResult
 from verifier.closed_forms import max_safe_k, seed_bound_condition
 from verifier.kernels import matmul as mm
-from verifier.kernels.pack import HI_MAX, HI_MIN, LO_MAX, LO_MIN, PAIR_TABLE, pack_pairs, pack_weights, unpack_weights
+from verifier.kernels.pack import (
+    HI_MAX,
+    HI_MIN,
+    LO_MAX,
+    LO_MIN,
+    PAIR_TABLE,
+    pack_codes,
+    pack_pairs,
+    pack_weights,
+    unpack_codes,
+    unpack_weights,
+)
 from verifier.kernels.quant import quantize_levels, quantize_weights
 from verifier.requirements import spec
 
@@ -108,23 +119,44 @@ def _pack_pair_roundtrip(rec: Recorder):
     return test
 
 
-def _stream_levels(draw_k: int, rng_seed: int) -> np.ndarray:
+def _stream_levels(lead: tuple[int, ...], draw_k: int, rng_seed: int) -> np.ndarray:
     rng = np.random.default_rng(rng_seed)
-    q = np.empty((3, draw_k), np.int8)
-    q[:, 0::2] = rng.integers(HI_MIN, HI_MAX + 1, q[:, 0::2].shape)
-    q[:, 1::2] = rng.integers(LO_MIN, LO_MAX + 1, q[:, 1::2].shape)
+    q = np.empty((*lead, draw_k), np.int8)
+    q[..., 0::2] = rng.integers(HI_MIN, HI_MAX + 1, q[..., 0::2].shape)
+    q[..., 1::2] = rng.integers(LO_MIN, LO_MAX + 1, q[..., 1::2].shape)
     return q
 
 
+_LEADS = st.sampled_from([(), (1,), (3,), (2, 3)])  # the kernels work along the last axis of any array
+_BLOCK_GROUPS = 1 << 16  # unpack_weights' default block: the explicit example below spans two and a part
+
+
 def _pack_stream_roundtrip(rec: Recorder):
-    @given(st.integers(1, 2000), st.integers(0, 2**32 - 1))
-    def test(k, rng_seed):
+    @given(st.integers(1, 2000), st.integers(0, 2**32 - 1), _LEADS, st.sampled_from([None, 1, 3, 50]))
+    @example(2 * 16 * _BLOCK_GROUPS + 37, 5, (), None)  # the default blocks, decoded by two threads
+    def test(k, rng_seed, lead, chunk):
         rec.calls += 1
-        q = _stream_levels(k, rng_seed)
+        q = _stream_levels(lead, k, rng_seed)
         packed = pack_weights(q)
-        rec.check(packed.shape[1] == 7 * -(-k // 16), f"K={k}: {packed.shape[1]} bytes, not 7 per 16 weights")
-        rec.check(bool((unpack_weights(packed, k) == q).all()), f"K={k}: stream round trip changed a weight")
-        rec.margin(8 * packed.shape[1] / k - 3.5)  # bits per weight above 3.5 (padding only)
+        rec.check(packed.shape == (*lead, 7 * -(-k // 16)), f"K={k}: shape {packed.shape}, not 7 bytes per 16 "
+                  f"weights along the last axis of {q.shape}")
+        back = unpack_weights(packed, k) if chunk is None else unpack_weights(packed, k, chunk_groups=chunk)
+        rec.check(back.shape == q.shape and bool((back == q).all()),
+                  f"K={k} {q.shape} blocks of {chunk or 'default'} groups: stream round trip changed a weight")
+        rec.margin(8 * packed.shape[-1] / k - 3.5)  # bits per weight above 3.5 (padding only)
+    return test
+
+
+def _pack_codes_roundtrip(rec: Recorder):
+    @given(st.integers(0, 40), st.integers(0, 2**32 - 1), _LEADS)
+    def test(groups, rng_seed, lead):
+        rec.calls += 1
+        codes = np.random.default_rng(rng_seed).integers(0, 128, (*lead, 8 * groups)).astype(np.uint8)
+        packed = pack_codes(codes)
+        rec.check(packed.shape == (*lead, 7 * groups), f"{codes.shape} codes packed to {packed.shape} bytes")
+        back = unpack_codes(packed)
+        rec.check(back.shape == codes.shape and bool((back == codes).all()),
+                  f"{codes.shape}: codes -> bytes -> codes changed a code")
     return test
 
 
@@ -208,6 +240,8 @@ def _accumulator_guard_and_tightness(rec: Recorder):
     def test(extra):
         rec.calls += 1
         over = safe + extra
+        worst_a, worst_q = np.full((1, safe), -128, np.int8), np.full((1, safe), -8, np.int8)
+        rec.check(int(mm.int_matmul(worst_a, worst_q)[0, 0]) == safe * 1024, f"K = maxSafeK = {safe}: worst case wrong")
         try:
             mm.int_matmul(np.zeros((1, over), np.int8), np.zeros((1, over), np.int8))
             rec.check(False, f"K={over} was not refused")
@@ -276,8 +310,12 @@ BASE_PROPERTIES: tuple[Property, ...] = (
     Property("pack_pair_roundtrip", "REQ-PACK", "unpack(pack(a, b)) = (a, b) for valid pairs; codes < 128",
              "arrays of 0-300 pairs: first in [-8,7], second in [-4,3]", "none (exact)", _pack_pair_roundtrip),
     Property("pack_stream_roundtrip", "REQ-PACK", "weight rows survive packing into 7-byte groups and unpacking",
-             "K in [1, 2000], seeded random rows of lane-valid levels", "bits per weight above 3.5",
+             "K in [1, 2000] (and one of 2 Mi, past two decode blocks), arrays of 1-3 dimensions, decode blocks of "
+             "1-50 groups and the default, seeded random lane-valid levels", "bits per weight above 3.5",
              _pack_stream_roundtrip, 60),
+    Property("pack_codes_roundtrip", "REQ-PACK", "codes -> 7-byte groups -> codes is the identity, 7 bytes per 8",
+             "0-40 groups of random codes in [0, 127], arrays of 1-3 dimensions", "none (exact)",
+             _pack_codes_roundtrip, 60),
     Property("unpack_table_matches_spec", "REQ-PACK", "the 128-entry table is sign extension of both halves",
              "codes in [0, 127]", "none (exact)", _unpack_table_matches_spec, 128),
     Property("quant_error_in_range", "REQ-QERR", "|x - D(Q x)| <= s/2 on the clipping range and its half-step "
@@ -289,9 +327,10 @@ BASE_PROPERTIES: tuple[Property, ...] = (
     Property("accumulator_no_overflow", "REQ-OVF", "int32 accumulation equals the exact sum for K <= 8192",
              "K in [1, 8192], 1-4 rows, random / worst-case / alternating operands",
              "(int32 max - |sum|) / int32 max", _accumulator_no_overflow, 40),
-    Property("accumulator_guard_and_tightness", "REQ-OVF", "K > maxSafeK is refused; at maxSafeK + 1 the worst "
-             "case overflows a wrapping int32", "K = maxSafeK + [1, 64]", "overflow beyond int32 max, in "
-             "worst products", _accumulator_guard_and_tightness, 5),
+    Property("accumulator_guard_and_tightness", "REQ-OVF", "K = maxSafeK is accepted and exact in the "
+             "worst case; K > maxSafeK is refused; at maxSafeK + 1 the worst case overflows a wrapping int32",
+             "K = maxSafeK + [1, 64]", "overflow beyond int32 max, in worst products",
+             _accumulator_guard_and_tightness, 5),
     Property("closed_form_max_safe_k", "REQ-OVF", "sympy's largest safe K is the largest safe K",
              "bits_a in [2,16], bits_w in [2,8], bits_acc in [8,64]", "none (exact)", _closed_form_max_safe_k, 200),
     Property("matmul_error_bound", "REQ-MM", "|x.w - x.D(Q w)| <= sum |x_k| s_k / 2 exactly (per-weight scales)",

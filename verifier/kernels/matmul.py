@@ -61,12 +61,12 @@ def packed_partials(a: np.ndarray, qw: QuantizedWeights) -> np.ndarray:
     return np.matmul(_lane_blocks(a, qw.group_size), _lane_blocks(q, qw.group_size).transpose(0, 1, 3, 2))
 
 
-def packed_matmul(x: np.ndarray, qw: QuantizedWeights) -> np.ndarray:
+def packed_matmul(x: np.ndarray, qw: QuantizedWeights, block_bytes: int = _BLOCK_BYTES) -> np.ndarray:
     """y ≈ x @ w.T for float activations (M, K) and 3.5-bit weights, computed as the kernel does (Lean's
     `Quantproof.kernelRow`): int8 activations with per-row scales, weights unpacked by the table, one exact
     integer partial per (row, column, group, lane), then y = sum over groups of
     s_x * (s_first * P_first + s_second * P_second) in float32. Rows go in blocks that bound the memory
-    the partials take."""
+    the partials take (`block_bytes`; the checks pass small blocks so that every run crosses block edges)."""
     array("x", x, dtype=(np.float32, np.float64), ndim=2, finite=True)
     if x.shape[1] != qw.k:
         raise ValueError(f"x has K={x.shape[1]} but the weights have K={qw.k}")
@@ -75,7 +75,9 @@ def packed_matmul(x: np.ndarray, qw: QuantizedWeights) -> np.ndarray:
     g, groups = qw.group_size, qw.scales_hi.shape[1]
     a = np.pad(a, ((0, 0), (0, groups * g - qw.k)))
     lane_scales = np.stack([qw.scales_hi, qw.scales_lo]).astype(np.float32).transpose(2, 0, 1)[:, :, None, :]
-    rows = max(1, _BLOCK_BYTES // max(1, groups * 2 * qw.n * 4))
+    if block_bytes <= 0:
+        raise ValueError(f"block_bytes must be positive, got {block_bytes}")
+    rows = max(1, block_bytes // max(1, groups * 2 * qw.n * 4))
     y = np.empty((x.shape[0], qw.n), np.float32)
     for r in range(0, x.shape[0], rows):
         partials = packed_partials(a[r:r + rows], qw)

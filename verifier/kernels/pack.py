@@ -128,20 +128,23 @@ def _unpack_block(groups: np.ndarray, out: np.ndarray) -> None:
     np.take(_PAIR_TABLE_U16, _codes_of_groups(groups).astype(np.intp), out=out)
 
 
-def unpack_weights(packed: np.ndarray, k: int | None = None) -> np.ndarray:
+def unpack_weights(packed: np.ndarray, k: int | None = None, chunk_groups: int = _CHUNK_GROUPS) -> np.ndarray:
     """Packed bytes (..., 7 * G) to int8 weights (..., 16 * G) in stream order, by the 128-entry table.
 
     Blocks of groups are decoded independently (two threads on large inputs; NumPy releases the GIL
-    in these loops). `k`, if given, drops the zero padding."""
+    in these loops; `chunk_groups` groups per block, small in the checks so that blocks meet). `k`, if given,
+    drops the zero padding."""
     array("packed", packed, dtype=np.uint8)
     if packed.shape[-1] % BYTES_PER_GROUP:
         raise ValueError(f"the last axis of packed must be a multiple of 7, got {packed.shape[-1]}")
     width = packed.shape[-1] // 7 * 16
     if k is not None and not 0 <= k <= width:
         raise ValueError(f"k={k} is outside [0, {width}]")
+    if chunk_groups <= 0:
+        raise ValueError(f"chunk_groups must be positive, got {chunk_groups}")
     groups = np.ascontiguousarray(packed).reshape(-1, BYTES_PER_GROUP)
     out = np.empty(groups.shape[0] * CODES_PER_GROUP, np.uint16)
-    spans = [(g, min(g + _CHUNK_GROUPS, groups.shape[0])) for g in range(0, groups.shape[0], _CHUNK_GROUPS)]
+    spans = [(g, min(g + chunk_groups, groups.shape[0])) for g in range(0, groups.shape[0], chunk_groups)]
     parallel([partial(_unpack_block, groups[a:b], out[a * CODES_PER_GROUP:b * CODES_PER_GROUP]) for a, b in spans])
     weights = out.view(np.int8).reshape((*packed.shape[:-1], width))
     return weights[..., :k] if k is not None else weights

@@ -111,10 +111,6 @@ class QuantizedWeights:
     def dequantize(self) -> np.ndarray:
         return self.levels().astype(np.float64) * self.element_scales()
 
-    @property
-    def nbytes(self) -> int:
-        return self.packed.nbytes + self.scales_hi.nbytes + self.scales_lo.nbytes
-
 
 def quantize_weights(w: np.ndarray, group_size: int = DEFAULT_GROUP) -> QuantizedWeights:
     """Quantize float weights (N, K) to the 3.5-bit format."""
