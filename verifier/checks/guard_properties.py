@@ -1,4 +1,5 @@
-"""Property checks of the kernels' input guards (REQ-PACK, REQ-QERR, REQ-OVF, REQ-SCALE): what a format
+"""Property checks of the kernels' and the planner's input guards (REQ-PACK, REQ-QERR, REQ-OVF, REQ-SCALE,
+REQ-TILE): what a format
 cannot hold is refused, not silently wrapped, and the largest valid input is still accepted.
 
 A guard that lets one bad value through corrupts data without a sign: a 4-bit weight of 8 packs as -8, a
@@ -15,6 +16,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from verifier import planner
 from verifier.checks.properties import Property, Recorder
 from verifier.kernels import matmul, quant
 from verifier.kernels.pack import HI_MAX, HI_MIN, LO_MAX, LO_MIN, pack_codes, pack_pairs, pack_weights, unpack_weights
@@ -120,6 +122,23 @@ def _scales_refuse(rec: Recorder):
     return test
 
 
+def _planner_refuses(rec: Recorder):
+    top = planner.max_reserve()
+
+    @given(st.integers(0, 3000), st.integers(0, 3000), st.integers(0, 3000), st.integers(0, top), st.data())
+    def test(m, k, n, reserve, data):
+        rec.calls += 1
+        dims = [m, k, n]
+        rec.check(not _refused(lambda: planner.plan_shape(*dims, reserve)), f"{dims} at reserve {reserve} refused")
+        rec.check(not _refused(lambda: planner.plan_shape(*dims, top)), f"{dims} at the largest reserve {top} refused")
+        at = data.draw(st.integers(0, 2))
+        dims[at] = data.draw(st.integers(-5000, -1) | st.sampled_from([True, 2.0, "8"]))
+        rec.check(_refused(lambda: planner.plan_shape(*dims, reserve)), f"dimension {dims[at]!r} accepted")
+        bad = data.draw(st.integers(-5000, -1) | st.integers(top + 1, top + 5000) | st.sampled_from([False, 9.0]))
+        rec.check(_refused(lambda: planner.plan_shape(m, k, n, bad)), f"reserve {bad!r} accepted")
+    return test
+
+
 GUARD_PROPERTIES: tuple[Property, ...] = (
     Property("pack_refuses_invalid", "REQ-PACK", "a weight outside its lane, a code of 128 or more, or a byte "
              "count not of whole groups is refused; the lanes' ends pack", "one bad value at a drawn position of "
@@ -133,4 +152,7 @@ GUARD_PROPERTIES: tuple[Property, ...] = (
     Property("scales_refuse_invalid", "REQ-SCALE", "a group size not a positive multiple of 16, a non-finite "
              "weight or an empty matrix is refused; every positive multiple of 16 is accepted",
              "group sizes in [-64, 512], one bad weight at a drawn position", "none (exact)", _scales_refuse, 60),
+    Property("planner_refuses_invalid", "REQ-TILE", "a negative or non-integer dimension, or a reserve outside "
+             "[0, maxReserve], is refused; every dimension from 0 up and both reserve ends are accepted",
+             "M, K, N in [0, 3000], one bad dimension or reserve", "none (exact)", _planner_refuses, 60),
 )

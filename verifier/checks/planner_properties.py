@@ -192,13 +192,22 @@ def _planner_tiled_equals_untiled(rec: Recorder):
 def _planner_roofline(rec: Recorder):
     pes = _c("pe_rows") * _c("pe_cols")
 
-    @given(st.integers(1, 300), st.integers(1, 3000), st.integers(1, 3000))
-    @example(2048, 8192, 8192)
-    @example(1, 28672, 8192)
-    def test(m, k, n):
+    @given(st.integers(1, 300), st.integers(1, 3000), st.integers(1, 3000), st.floats(1e8, 4e9), st.floats(1e10, 2e14))
+    @example(2048, 8192, 8192, 900e6, 80e12)
+    @example(1, 28672, 8192, 900e6, 80e12)
+    def test(m, k, n, clock, bandwidth):
         rec.calls += 1
-        model = planner.LpuModel()
+        model = planner.LpuModel(clock, bandwidth)
         r = planner.roofline(m, k, n, model)
+        rec.check(planner.roofline(m, k, n) == planner.roofline(m, k, n, planner.LpuModel()),
+                  "the default model is not LpuModel()")
+        rec.check(model.peak_macs_per_s == pes * clock and r.machine_balance == pes * clock / bandwidth,
+                  f"peak {model.peak_macs_per_s} MAC/s or balance {r.machine_balance} is not {pes} PEs at {clock} Hz")
+        rec.check(r.traffic_ratio == r.bytes_moved / r.lower_bound_bytes, f"traffic ratio {r.traffic_ratio}")
+        for zero in ((0, k, n), (m, 0, n), (m, k, 0)):
+            z = planner.roofline(*zero, model)
+            rec.check((z.macs, z.bytes_moved, z.utilisation, z.intensity, z.seconds) == (0, 0, 0.0, 0.0, 0.0),
+                      f"{zero}: an empty matmul moves or computes something: {z}")
         shape = planner.plan_shape(m, k, n)
         # a tile streams its rows through the array holding its weight block: rows + reds + cols - 2 cycles
         cycles = sum(t.rows + t.reds + t.cols - 2 for t in planner.plan(m, k, n)) if m * k * n <= 3e8 else None
@@ -232,7 +241,9 @@ PLANNER_PROPERTIES: tuple[Property, ...] = (
     Property("planner_tiled_equals_untiled", "REQ-TILE", "accumulating every tile's partial products in plan order "
              "gives x @ w exactly (int64)", "M in [1,300], K in [1,900], N in [1,400], large reserves for many "
              "tiles", "tiles in the plan", _planner_tiled_equals_untiled, 60),
-    Property("planner_roofline", "REQ-TILE", "the roofline's utilisation, time, bound, bytes and MACs are those of "
-             "the plan's tiles", "M in [1,300], K, N in [1,3000] and LLaMA-70B shapes", "utilisation",
+    Property("planner_roofline", "REQ-TILE", "the roofline's utilisation, time, bound, bytes, MACs, machine "
+             "balance and traffic ratio are those of the plan's tiles and the model; empty matmuls cost nothing",
+             "M in [1,300], K, N in [1,3000] and LLaMA-70B shapes; clock 0.1-4 GHz, bandwidth 10 GB/s-200 TB/s",
+             "utilisation",
              _planner_roofline, 40),
 )
