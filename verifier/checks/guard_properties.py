@@ -64,7 +64,9 @@ def _pack_refuses(rec: Recorder):
         packed = np.zeros(7 * n, np.uint8)
         rec.check(_refused(lambda: unpack_weights(packed[:-1])), "unpack_weights took a length not a multiple of 7")
         rec.check(_refused(lambda: unpack_weights(packed, 16 * n + 1)), "unpack_weights took k past the width")
-        rec.check(unpack_weights(packed, 16 * n).shape == (16 * n,), "unpack_weights refused k = the width")
+        rec.check(_refused(lambda: unpack_weights(packed, -1)), "unpack_weights took k = -1")
+        rec.check([unpack_weights(packed, k).shape for k in (0, 16 * n)] == [(0,), (16 * n,)],
+                  "unpack_weights refused k = 0 or k = the width")
     return test
 
 
