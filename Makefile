@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python -m verifier.benchmarks.foundation --out $(OUT)-bench-foundation.json
 	$(BIN)/python -m verifier.benchmarks.worker --out $(OUT)-bench-worker.json
 	$(BIN)/python -m verifier.benchmarks.kernels --out $(OUT)-bench-kernels.json
+	$(BIN)/python -m verifier.benchmarks.mutation --out $(OUT)-bench-mutation.json
 	$(BIN)/python -m prover.latency --out $(OUT)-bench-latency.json
 	$(QP) bench --out $(OUT)-bench-prover
 

@@ -94,6 +94,10 @@ def _activation_quantization(rec: Recorder):
         if zero_row:
             x[0] = 0.0
         levels, scale = activations.quantize_activations(x)
+        empty_levels, empty_scale = activations.quantize_activations(x[:, :0])  # K = 0: nothing to scale
+        rec.check(empty_levels.shape == (m, 0) and empty_scale.shape == (m, 1) and bool((empty_scale == 1).all()),
+                  f"{m} empty rows: levels {empty_levels.shape}, scales {empty_scale.ravel().tolist()}, not all 1")
+        rec.check(levels.shape == x.shape and scale.shape == (m, 1), f"shapes {levels.shape}, {scale.shape}")
         for r in range(m):
             s = Fraction(float(scale[r, 0]))
             peak = max(abs(Fraction(float(v))) for v in x[r])
@@ -174,7 +178,7 @@ KERNEL_PROPERTIES: tuple[Property, ...] = (
              "group's scale, and within s/2 of its level", "N in [1,3], K in [1,300], group 16/32/128, random and "
              "adversarial rows", "none (exact)", _weights_in_lane_range, 40),
     Property("activation_quantization", "REQ-ACT", "per-row scale is the least float64 with 127 s >= max|x|; levels "
-             "in [-127, 127]; |x - s a| <= s/2", "M in [1,4], K in [1,400], random, ties, edges, zero rows",
+             "in [-127, 127]; |x - s a| <= s/2", "M in [1,4], K in [1,400] and 0, random, ties, edges, zero rows",
              "(s/2 - error) / s", _activation_quantization, 60),
     Property("e2e_bound", "REQ-E2E", "the kernel's exact output is within e2eBound of sum x w (Lean's "
              "Quantproof.kernel_error)", "small shapes and LLaMA-70B's K = 8192 and 28672; random and adversarial",
