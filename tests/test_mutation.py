@@ -19,6 +19,7 @@ def test_every_mutant_is_one_compiling_change_of_a_function():
             assert ast.dump(ast.parse(m.source)) != original
             compile(m.source, m.module, "exec")
         assert {m.kind for m in found} >= {"operator", "comparison", "plus one", "minus one"}
+        assert not any("None" in m.before for m in found if m.kind == "operator")  # type hints are not mutated
     assert set(MODULES) >= {"verifier.kernels.pack", "verifier.kernels.matmul", "verifier.planner"}
 
 
@@ -35,6 +36,7 @@ def test_verdicts_follow_what_the_checks_saw():
     assert (seen.verdict, seen.caught_by) == ("property", ("activation_quantization",))
     moved = judge(_where(), {"failed": None, "cases": {"quantize:0": "z", "plan_shape:1": "y"}}, base, 1.0)
     assert (moved.verdict, moved.caught_by) == ("differential", ("quantize",))
+    assert judge(_where(), {"failed": None, "error": "ValueError: first"}, base, 1.0).verdict == "error"
     assert judge(_where(), {"failed": None, "cases": dict(base["cases"])}, base, 1.0).verdict == "survived"
 
 

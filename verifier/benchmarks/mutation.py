@@ -8,6 +8,7 @@ in a fresh interpreter with the mutated module in place of the real one. Verdict
 - `property`: a property check fails (the first one to fail is named);
 - `differential`: no property fails, but the differential cases NumPy hands to Lean change. The Lean
   kernel confirmed the unmutated cases, so Lean would see changed answers; it is not run here;
+- `error`: no property fails, but building the differential cases raises, so the check run stops;
 - `import`: the mutated module fails when imported;
 - `timeout`: the checks did not finish in time; `crash`: the interpreter died (both noticed, not quietly);
 - `survived`: nothing noticed. Some survivors are equivalent mutants (a guard that an earlier one makes
@@ -62,7 +63,7 @@ class Outcome:
     kind: str
     before: str
     after: str
-    verdict: str  # property | differential | import | crash | timeout | survived
+    verdict: str  # property | error | differential | import | crash | timeout | survived
     caught_by: tuple[str, ...]
     seconds: float
 
@@ -79,9 +80,18 @@ def _sites(tree: ast.Module) -> list[tuple[ast.AST, str, str]]:
         if fn:
             out.extend((node, kind, fn) for kind in _kinds(node))
         for child in ast.iter_child_nodes(node):
-            walk(child, fn)
+            if child not in _annotations(node):  # type hints are strings here (postponed evaluation)
+                walk(child, fn)
     walk(tree, None)
     return out
+
+
+def _annotations(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.FunctionDef):
+        return [node.returns] if node.returns else []
+    if isinstance(node, (ast.arg, ast.AnnAssign)):
+        return [node.annotation] if node.annotation else []
+    return []
 
 
 def _kinds(node: ast.AST) -> list[str]:
@@ -153,9 +163,12 @@ def observe() -> dict:
     from verifier.checks import catalog, constants, differential, properties
     from verifier.requirements import spec
 
-    cases = differential.snippets(differential.families(properties.DEFAULT_SEED)) + constants.snippets(spec())
     failed = next((p.name for p in catalog.PROPERTIES
                    if not properties.run_property(p, properties.DEFAULT_SEED, 1.0, shrink=False).passed), None)
+    try:
+        cases = differential.snippets(differential.families(properties.DEFAULT_SEED)) + constants.snippets(spec())
+    except Exception as exc:  # the check run itself stops with this error
+        return {"failed": failed, "error": f"{type(exc).__name__}: {exc}"[:200]}
     return {"failed": failed, "cases": {c.key: hashlib.sha1(c.code.encode()).hexdigest() for c in cases}}
 
 
@@ -165,10 +178,7 @@ def _child(mutant: Mutant | None) -> dict:
             _install(mutant)
     except Exception as exc:  # the mutant breaks its own module: caught at import
         return {"import_error": f"{type(exc).__name__}: {exc}"[:200]}
-    try:
-        return observe()
-    except Exception as exc:  # an exception outside the properties (in the differential generators)
-        return {"failed": None, "cases": {}, "error": f"{type(exc).__name__}: {exc}"[:200]}
+    return observe()
 
 
 def _run(mutant: Mutant | None, timeout: float) -> dict | None:
@@ -194,10 +204,12 @@ def judge(mutant: Mutant, seen: dict | None, baseline: dict, seconds: float) -> 
         return Outcome(*where, "import", (seen["import_error"],), seconds)
     if seen["failed"]:
         return Outcome(*where, "property", (seen["failed"],), seconds)
+    if "error" in seen:
+        return Outcome(*where, "error", (seen["error"],), seconds)
     changed = sorted({k.split(":")[0] for k in baseline["cases"].keys() | seen["cases"].keys()
                       if baseline["cases"].get(k) != seen["cases"].get(k)})
-    if changed or seen.get("error"):
-        return Outcome(*where, "differential", tuple(changed) or (seen["error"],), seconds)
+    if changed:
+        return Outcome(*where, "differential", tuple(changed), seconds)
     return Outcome(*where, "survived", (), seconds)
 
 

@@ -91,6 +91,16 @@ def _kernel_cases(rng: np.random.Generator) -> tuple[list, list, list, list]:
                 levels, scale = quantize_activations(x)
                 acts.append((f"Quantproof.quantizeActs {lean_rat(Fraction(float(scale[0, 0])))} {_rat_list(x[0])} = "
                              f"{lean_list(levels[0].tolist(), lean_int)}", pattern, TACTIC))
+    for g in (16, 32):  # a row ending mid-group: Lean gets the zero padding the kernel adds, NumPy pads itself
+        k = g - 5
+        x, w = rng.standard_normal((1, k)).astype(np.float32), (rng.standard_normal((1, k)) * 0.05).astype(np.float32)
+        trace = reference_kernel(x, quantize_weights(w, g))
+        sx = Fraction(float(trace.activation_scales[0]))
+        bound = error_bound(x[0], w[0], sx, trace.element_scales(0))
+        padded_x, padded_w = np.pad(x[0], (0, g - k)), np.pad(w[0], (0, g - k))
+        bounds.append((f"Quantproof.e2eBound {lean_rat(sx)} (Quantproof.rowLanes {g} {_scale_pairs(trace.scales[0])}) "
+                       f"{_rat_list(padded_x)} {_rat_list(padded_w)} = {lean_rat(bound)}",
+                       f"K={k} padded to {g}: bound {float(bound):.6g}", TACTIC))
     return e2e, partials, acts, bounds
 
 
