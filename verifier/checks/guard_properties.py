@@ -57,7 +57,7 @@ def _pack_refuses(rec: Recorder):
         f2, s2 = row[0::2], row[1::2]
         rec.check(_refused(lambda: pack_pairs(f2, s2)), f"pack_pairs took {bad} at position {at}")
         rec.check(_refused(lambda: pack_weights(row[None, :])), f"pack_weights took {bad} at position {at}")
-        rec.check(_refused(lambda: pack_weights(row[0])), "pack_weights took a 0-dimensional array")
+        rec.check(_refused(lambda: pack_weights(np.array(row[0]))), "pack_weights took a 0-dimensional array")
         codes = rng.integers(0, 128, 8 * n).astype(np.uint8)
         codes[at % (8 * n)] = data.draw(st.integers(128, 255))
         rec.check(_refused(lambda: pack_codes(codes)), f"pack_codes took code {codes[at % (8 * n)]}")
