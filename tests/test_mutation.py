@@ -4,9 +4,11 @@ run in a fresh interpreter is judged by what the checks saw."""
 from __future__ import annotations
 
 import ast
+import json
+from dataclasses import asdict
 
 from tests.helpers import REPO
-from verifier.benchmarks.mutation import MODULES, Mutant, _run, judge, mutants
+from verifier.benchmarks.mutation import MODULES, Mutant, Site, _run, judge, mutants, summary
 
 
 def test_every_mutant_is_one_compiling_change_of_a_function():
@@ -15,16 +17,17 @@ def test_every_mutant_is_one_compiling_change_of_a_function():
         found = mutants(module)
         assert len(found) >= 15
         for m in found:
-            assert m.before != m.after and m.function
+            assert m.site.before != m.site.after and m.site.function and m.site.module == module
             assert ast.dump(ast.parse(m.source)) != original
-            compile(m.source, m.module, "exec")
-        assert {m.kind for m in found} >= {"operator", "comparison", "plus one", "minus one"}
-        assert not any("None" in m.before for m in found if m.kind == "operator")  # type hints are not mutated
+            compile(m.source, module, "exec")
+        assert {m.site.kind for m in found} >= {"operator", "comparison", "plus one", "minus one"}
+        # type hints are not mutated
+        assert not any("None" in m.site.before for m in found if m.site.kind == "operator")
     assert set(MODULES) >= {"verifier.kernels.pack", "verifier.kernels.matmul", "verifier.planner"}
 
 
 def _where(kind: str = "operator") -> Mutant:
-    return Mutant("verifier.kernels.activations", "f", 1, kind, "a / b", "a * b", "")
+    return Mutant(Site("verifier.kernels.activations", "f", 1, kind, "a / b", "a * b"), "")
 
 
 def test_verdicts_follow_what_the_checks_saw():
@@ -37,12 +40,17 @@ def test_verdicts_follow_what_the_checks_saw():
     moved = judge(_where(), {"failed": None, "cases": {"quantize:0": "z", "plan_shape:1": "y"}}, base, 1.0)
     assert (moved.verdict, moved.caught_by) == ("differential", ("quantize",))
     assert judge(_where(), {"failed": None, "error": "ValueError: first"}, base, 1.0).verdict == "error"
-    assert judge(_where(), {"failed": None, "cases": dict(base["cases"])}, base, 1.0).verdict == "survived"
+    kept = judge(_where(), {"failed": None, "cases": dict(base["cases"])}, base, 1.0)
+    assert kept.verdict == "survived"
+    figures = summary([seen, moved, kept])
+    assert figures["by_module"] == {"verifier.kernels.activations": {"property": 1, "differential": 1, "survived": 1}}
+    assert figures["survivors"] == ["verifier.kernels.activations.f:1 operator: a / b -> a * b"]
+    assert Mutant.from_json(json.loads(json.dumps(asdict(_where("comparison"))))) == _where("comparison")
 
 
 def test_a_real_fault_is_caught_in_a_fresh_interpreter():
     """Activation scales of max|x| * 127 instead of max|x| / 127 fail the activation property."""
     fault = next(m for m in mutants("verifier.kernels.activations")
-                 if m.function == "activation_scales" and m.before == "peak / ACT_MAX")
+                 if m.site.function == "activation_scales" and m.site.before == "peak / ACT_MAX")
     seen = _run(fault, timeout=300)
     assert seen is not None and seen.get("failed") == "activation_quantization", seen

@@ -45,24 +45,33 @@ _ATTR = {"rint": "floor", "floor": "ceil", "ceil": "floor", "max": "min", "min":
 
 
 @dataclass(frozen=True)
-class Mutant:
+class Site:
+    """Where a mutant changes its module, and how."""
+
     module: str
     function: str
     line: int
     kind: str
     before: str
     after: str
+
+    def label(self) -> str:
+        return f"{self.module}.{self.function}:{self.line} {self.kind}: {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    site: Site
     source: str  # the whole mutated module
+
+    @classmethod
+    def from_json(cls, data: dict) -> Mutant:
+        return cls(Site(**data["site"]), data["source"])
 
 
 @dataclass(frozen=True)
 class Outcome:
-    module: str
-    function: str
-    line: int
-    kind: str
-    before: str
-    after: str
+    site: Site
     verdict: str  # property | error | differential | import | crash | timeout | survived
     caught_by: tuple[str, ...]
     seconds: float
@@ -145,16 +154,17 @@ def mutants(module: str, root: Path = REPO) -> list[Mutant]:
         node, kind, fn = _sites(tree)[i]
         before = ast.unparse(node)
         tree, after = _mutate(tree, node, kind)
-        out.append(Mutant(module, fn, node.lineno, kind, before[:100], after[:100], ast.unparse(tree)))
+        out.append(Mutant(Site(module, fn, node.lineno, kind, before[:100], after[:100]), ast.unparse(tree)))
     return out
 
 
 def _install(mutant: Mutant) -> None:
     """Put the mutated module in sys.modules before anything imports it."""
-    importlib.import_module(mutant.module.rsplit(".", 1)[0])
-    spec = importlib.util.find_spec(mutant.module)
+    name = mutant.site.module
+    importlib.import_module(name.rsplit(".", 1)[0])
+    spec = importlib.util.find_spec(name)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[mutant.module] = module
+    sys.modules[name] = module
     exec(compile(mutant.source, spec.origin, "exec"), module.__dict__)
 
 
@@ -195,22 +205,22 @@ def _run(mutant: Mutant | None, timeout: float) -> dict | None:
 
 
 def judge(mutant: Mutant, seen: dict | None, baseline: dict, seconds: float) -> Outcome:
-    where = (mutant.module, mutant.function, mutant.line, mutant.kind, mutant.before, mutant.after)
+    where = mutant.site
     if seen is None:
-        return Outcome(*where, "timeout", (), seconds)
+        return Outcome(where, "timeout", (), seconds)
     if "crashed" in seen:
-        return Outcome(*where, "crash", (seen["crashed"],), seconds)
+        return Outcome(where, "crash", (seen["crashed"],), seconds)
     if "import_error" in seen:
-        return Outcome(*where, "import", (seen["import_error"],), seconds)
+        return Outcome(where, "import", (seen["import_error"],), seconds)
     if seen["failed"]:
-        return Outcome(*where, "property", (seen["failed"],), seconds)
+        return Outcome(where, "property", (seen["failed"],), seconds)
     if "error" in seen:
-        return Outcome(*where, "error", (seen["error"],), seconds)
+        return Outcome(where, "error", (seen["error"],), seconds)
     changed = sorted({k.split(":")[0] for k in baseline["cases"].keys() | seen["cases"].keys()
                       if baseline["cases"].get(k) != seen["cases"].get(k)})
     if changed:
-        return Outcome(*where, "differential", tuple(changed), seconds)
-    return Outcome(*where, "survived", (), seconds)
+        return Outcome(where, "differential", tuple(changed), seconds)
+    return Outcome(where, "survived", (), seconds)
 
 
 def screen(modules: tuple[str, ...], jobs: int, timeout: float) -> list[Outcome]:
@@ -229,11 +239,10 @@ def screen(modules: tuple[str, ...], jobs: int, timeout: float) -> list[Outcome]
 def summary(outcomes: list[Outcome]) -> dict:
     by_module: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for o in outcomes:
-        by_module[o.module][o.verdict] += 1
+        by_module[o.site.module][o.verdict] += 1
     return {"mutants": len(outcomes), "verdicts": dict(collections.Counter(o.verdict for o in outcomes)),
             "by_module": {k: dict(v) for k, v in by_module.items()},
-            "survivors": [f"{o.module}.{o.function}:{o.line} {o.kind}: {o.before} -> {o.after}"
-                          for o in outcomes if o.verdict == "survived"],
+            "survivors": [o.site.label() for o in outcomes if o.verdict == "survived"],
             "outcomes": [asdict(o) for o in outcomes]}
 
 
@@ -247,7 +256,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         data = json.loads(sys.stdin.read())
-        print(json.dumps(_child(Mutant(**data) if data else None)))
+        print(json.dumps(_child(Mutant.from_json(data) if data else None)))
         return
     start = time.monotonic()
     figures = summary(screen(tuple(args.module or MODULES), max(1, args.jobs), args.timeout))

@@ -139,6 +139,20 @@ def _e2e_bound(rec: Recorder):
     return test
 
 
+def _check_block_rows(rec: Recorder, qw, row: np.ndarray, block: int | None) -> None:
+    """A block's partials fit in `block_bytes` (or the block is one row), and one more row would not fit."""
+    block = matmul._BLOCK_BYTES if block is None else block
+    rows = matmul.block_rows(qw, block)
+    row_bytes = matmul.packed_partials(row, qw).nbytes  # the real array, not the formula again
+    rec.check(rows >= 1 and (rows == 1 or rows * row_bytes <= block) and (rows + 1) * row_bytes > block,
+              f"block_rows gives {rows} rows of {row_bytes} bytes of partials for blocks of {block} bytes")
+    try:
+        matmul.block_rows(qw, 0)
+        rec.check(False, "block_rows accepts blocks of 0 bytes")
+    except ValueError:
+        pass
+
+
 def _fast_path_matches_reference(rec: Recorder):
     @given(st.integers(1, 5), st.integers(1, 6), st.integers(1, 700), st.sampled_from([16, 32, 128]),
            st.sampled_from(_PATTERNS), st.integers(0, 2**32 - 1), st.sampled_from([None, 1, 200, 3000]))
@@ -155,6 +169,7 @@ def _fast_path_matches_reference(rec: Recorder):
         rec.check(bool(np.array_equal(partials, trace.partials)), f"{pattern} ({m},{n},{k},{g}): fast-path partials "
                   "differ from the exact ones")
         y = matmul.packed_matmul(x, qw) if block is None else matmul.packed_matmul(x, qw, block_bytes=block)
+        _check_block_rows(rec, qw, trace.activations[:1], block)
         terms = 2 * trace.partials.shape[2] + 3  # float32 operations behind each output
         for i in range(m):
             for j in range(n):
@@ -186,6 +201,7 @@ KERNEL_PROPERTIES: tuple[Property, ...] = (
     Property("fast_path_matches_reference", "REQ-E2E", "packed_matmul's partials equal the exact ones bit for bit; "
              "its output is within float32 rounding of the exact output", "M in [1,5], N in [1,6], K in [1,700], "
              "group 16/32/128, random and adversarial (partials past int16), row blocks of the default size and "
-             "of 1 row up", "(tolerance - gap) / tolerance",
+             "of 1 row up (block_rows: a block's partials fit, one more row would not)",
+             "(tolerance - gap) / tolerance",
              _fast_path_matches_reference, 40),
 )

@@ -125,7 +125,7 @@ def _one_lane_scale_matmul(x, qw, **blocks):
 def _last_block_dropped_matmul(x, qw, block_bytes=matmul._BLOCK_BYTES):
     # the last, partial block of rows is never computed (its rows keep whatever memory held)
     y = kernel_packed_matmul(x, qw, block_bytes=block_bytes)
-    rows = max(1, block_bytes // max(1, qw.scales_hi.shape[1] * 2 * qw.n * 4))
+    rows = matmul.block_rows(qw, block_bytes)
     if x.shape[0] > rows and x.shape[0] % rows:
         y[x.shape[0] - x.shape[0] % rows:] = 0
     return y

@@ -61,6 +61,15 @@ def packed_partials(a: np.ndarray, qw: QuantizedWeights) -> np.ndarray:
     return np.matmul(_lane_blocks(a, qw.group_size), _lane_blocks(q, qw.group_size).transpose(0, 1, 3, 2))
 
 
+def block_rows(qw: QuantizedWeights, block_bytes: int) -> int:
+    """How many rows of activations `packed_matmul` takes at a time: as many as keep one block's float32
+    partials, (G, 2, rows, N), within `block_bytes`; at least one."""
+    if block_bytes <= 0:
+        raise ValueError(f"block_bytes must be positive, got {block_bytes}")
+    row_bytes = qw.scales_hi.shape[1] * 2 * qw.n * 4
+    return max(1, block_bytes // max(1, row_bytes))
+
+
 def packed_matmul(x: np.ndarray, qw: QuantizedWeights, block_bytes: int = _BLOCK_BYTES) -> np.ndarray:
     """y ≈ x @ w.T for float activations (M, K) and 3.5-bit weights, computed as the kernel does (Lean's
     `Quantproof.kernelRow`): int8 activations with per-row scales, weights unpacked by the table, one exact
@@ -75,9 +84,7 @@ def packed_matmul(x: np.ndarray, qw: QuantizedWeights, block_bytes: int = _BLOCK
     g, groups = qw.group_size, qw.scales_hi.shape[1]
     a = np.pad(a, ((0, 0), (0, groups * g - qw.k)))
     lane_scales = np.stack([qw.scales_hi, qw.scales_lo]).astype(np.float32).transpose(2, 0, 1)[:, :, None, :]
-    if block_bytes <= 0:
-        raise ValueError(f"block_bytes must be positive, got {block_bytes}")
-    rows = max(1, block_bytes // max(1, groups * 2 * qw.n * 4))
+    rows = block_rows(qw, block_bytes)
     y = np.empty((x.shape[0], qw.n), np.float32)
     for r in range(0, x.shape[0], rows):
         partials = packed_partials(a[r:r + rows], qw)
