@@ -129,7 +129,6 @@ def test_packed_matmul_matches_exact_dequantized_reference():
     assert got.dtype == np.float32 and got.shape == (4, 9)
     assert np.allclose(got, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
     assert not got[2].any()
-    assert np.allclose(mm.reference_matmul(x, w), x.astype(np.float64) @ w.astype(np.float64).T)
 
 
 BAD_INPUTS = [
@@ -156,7 +155,6 @@ BAD_INPUTS = [
      "x has K=5 but the weights have K=4"),
     (lambda: mm.packed_matmul(np.full((1, 4), np.inf, np.float32), quantize_weights(np.ones((3, 4), np.float32))),
      "x contains Inf"),
-    (lambda: mm.reference_matmul(np.ones((2, 3)), np.ones((2, 4))), "must share K"),
 ]
 
 

@@ -139,6 +139,23 @@ def _e2e_bound(rec: Recorder):
     return test
 
 
+def _round_half_even_exact(rec: Recorder):
+    @given(st.integers(0, 51), st.floats(0.01, 100.0), st.integers(0, 2**32 - 1), st.booleans())
+    @example(40, 1.9268657323519014, 0, False)  # quotients past 2^40 land on ties as well
+    @example(0, 0.37, 1, True)
+    def test(exponent, s, rng_seed, negative):
+        rec.calls += 1
+        rng = np.random.default_rng(rng_seed)
+        # quotients just off a tie (x = (t + 1/2) s rounded to float64), and anywhere, at 2^exponent
+        t = np.floor(rng.uniform(2.0**exponent, 2.0**(exponent + 1), 64)) + 0.5
+        x = np.concatenate([t * s, rng.uniform(0, 2.0**(exponent + 1), 16) * s]) * (-1 if negative else 1)
+        got = quant.round_half_even(x, np.full(x.shape, s))
+        for xi, gi in zip(x.tolist(), got.tolist(), strict=True):
+            exact = round(Fraction(xi) / Fraction(s))  # Fraction rounds half to even
+            rec.check(gi == exact, f"round_half_even({xi!r} / {s!r}) = {gi!r}, exactly {exact}")
+    return test
+
+
 def _check_block_rows(rec: Recorder, qw, row: np.ndarray, block: int | None) -> None:
     """A block's partials fit in `block_bytes` (or the block is one row), and one more row would not fit."""
     block = matmul._BLOCK_BYTES if block is None else block
@@ -186,6 +203,10 @@ def _fast_path_matches_reference(rec: Recorder):
 
 
 KERNEL_PROPERTIES: tuple[Property, ...] = (
+    Property("round_half_even_exact", "REQ-QERR", "round_half_even(x, s) is the exact quotient x / s rounded half "
+             "to even, at every magnitude", "quotients within float64 rounding of a tie and anywhere, 2^0 to "
+             "2^52 (past 2^53 a float64 cannot hold every integer), s in [0.01, 100], both signs", "none (exact)",
+             _round_half_even_exact, 60),
     Property("lane_scales_exact", "REQ-SCALE", "each lane scale is the least fp16 s with s * qmax >= max|w| (1 for "
              "zero), overflow refused", "lists of peaks: normal, subnormal range, near 65504 * qmax, zero",
              "(s * qmax - peak) / s", _lane_scales_exact, 150),

@@ -218,6 +218,10 @@ def _planner_roofline(rec: Recorder):
             rec.check(r.bound == ("array-time-bound" if compute_s >= memory_s else "bandwidth-bound")
                       and abs(r.seconds - max(compute_s, memory_s)) <= 1e-12 * max(1.0, r.seconds),
                       f"({m},{k},{n}): {r.bound} in {r.seconds} s, the tiles give {compute_s} s against {memory_s} s")
+            # a machine on which both take exactly one second: a tie is array-time-bound (the array never idles)
+            tie = planner.roofline(m, k, n, planner.LpuModel(float(cycles), float(r.bytes_moved)))
+            rec.check((tie.bound, tie.seconds) == ("array-time-bound", 1.0),
+                      f"({m},{k},{n}): a tie of compute and memory time is {tie.bound} in {tie.seconds} s")
         rec.check(r.bytes_moved == planner.plan_traffic(m, k, n, shape.rows, shape.cols)
                   and r.lower_bound_bytes == planner.traffic_lower_bound(m, k, n) and r.macs == m * k * n,
                   f"({m},{k},{n}): the roofline's bytes or MACs are not the plan's")
@@ -242,7 +246,8 @@ PLANNER_PROPERTIES: tuple[Property, ...] = (
              "gives x @ w exactly (int64)", "M in [1,300], K in [1,900], N in [1,400], large reserves for many "
              "tiles", "tiles in the plan", _planner_tiled_equals_untiled, 60),
     Property("planner_roofline", "REQ-TILE", "the roofline's utilisation, time, bound, bytes, MACs, machine "
-             "balance and traffic ratio are those of the plan's tiles and the model; empty matmuls cost nothing",
+             "balance and traffic ratio are those of the plan's tiles and the model; empty matmuls cost nothing; a "
+             "tie of compute and memory time is array-time-bound",
              "M in [1,300], K, N in [1,3000] and LLaMA-70B shapes; clock 0.1-4 GHz, bandwidth 10 GB/s-200 TB/s",
              "utilisation",
              _planner_roofline, 40),

@@ -90,12 +90,3 @@ def packed_matmul(x: np.ndarray, qw: QuantizedWeights, block_bytes: int = _BLOCK
         partials = packed_partials(a[r:r + rows], qw)
         y[r:r + rows] = (partials * lane_scales).sum(axis=(0, 1)) * sx[r:r + rows].astype(np.float32)
     return y
-
-
-def reference_matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The float reference: x @ w.T in float64."""
-    array("x", x, dtype=(np.float32, np.float64), ndim=2, finite=True)
-    array("w", w, dtype=(np.float32, np.float64), ndim=2, finite=True)
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x and w must share K, got {x.shape} and {w.shape}")
-    return x.astype(np.float64) @ w.astype(np.float64).T

@@ -25,15 +25,16 @@ _TIE_WINDOW = 1e-9
 
 
 def round_half_even(x: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """round_half_even(x / s) of the *exact* quotient, as float64 integers.
+    """round_half_even(x / s) of the *exact* quotient, as float64 integers (exact below 2^53).
 
     `np.rint(x / s)` rounds the float64 quotient, which can land exactly on a tie the exact quotient
     misses (x = 2.775, s = 0.37: the quotient rounds to -7.5, the exact one is just above it). Such
-    near-ties are rare; they are redone in exact rational arithmetic, the rest stay vectorised."""
+    near-ties are rare; they are redone in exact rational arithmetic, the rest stay vectorised. At every
+    magnitude: a quotient of 2^40 or more lands on ties too (past 2^52 every float64 is an integer)."""
     ratio = x / s
     rounded = np.rint(ratio)
     frac = ratio - np.floor(ratio)
-    near = np.flatnonzero((np.abs(frac - 0.5) < _TIE_WINDOW) & (np.abs(ratio) < 2.0**40))
+    near = np.flatnonzero(np.abs(frac - 0.5) < _TIE_WINDOW)
     if near.size:
         xs, ss = np.broadcast_to(x, ratio.shape).flat, np.broadcast_to(s, ratio.shape).flat
         flat = rounded.reshape(-1)
