@@ -34,6 +34,8 @@ def test_each_case_is_told_apart(audited):
     assert by["Aud.usesPropext"].status == "proved" and by["Aud.usesPropext"].standard_axioms == ("propext",)
     assert by["Aud.hidden"].status == "proved"  # a private theorem, under its source name
     assert report.declared_axioms == ("Aud.magic",)
+    kinds = {x.split(" `")[0] for x in report.syntax_extensions}
+    assert {"macro", "syntax"} <= kinds and all(x.endswith("(Aud)") for x in report.syntax_extensions)
     assert report.pointer_bytes == 4 and report.lean_version.startswith("4.28")
 
 

@@ -172,6 +172,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         write_sarif(sarif, audit_findings(rows, report, replay, built), lean_dir.parent)
         _say(f"wrote {sarif}")
     bad = (any(t.status != "proved" for t in report.theorems) or report.missing or report.declared_axioms
+           or report.syntax_extensions
            or any(o.fails for o in report.options) or (replay is not None and not replay.passed))
     return 1 if bad else 0
 
@@ -183,6 +184,8 @@ def _print_audit(report, replay) -> None:
               + (f"  axioms: {', '.join(t.standard_axioms)}" if t.standard_axioms else ""))
     for m in report.missing:
         print(f"{'not compiled':<15} {m.name}  ({m.reason})")
+    for x in report.syntax_extensions:
+        print(f"{'syntax':<15} {x}")
     for o in report.options:
         print(f"{'option ' + o.verdict:<15} {o.file}:{o.line}: set_option {o.name} {o.value} ({o.scope}; {o.why})")
     print(f"{sum(t.status == 'proved' for t in report.theorems)} of {len(report.theorems) + len(report.missing)} "

@@ -132,6 +132,9 @@ def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult,
             failures.append(f"untraced theorem {t.name}: {t.status}")
     if audit.declared_axioms:
         failures.append(f"project declares axioms: {', '.join(audit.declared_axioms)}")
+    if audit.syntax_extensions:
+        failures.append("project declares syntax extensions (they change what Lean text means to importers, the "
+                        f"checks' cases included): {', '.join(audit.syntax_extensions)}")
     failures += [f"#print axioms disagrees: {m}" for m in audit.cross_check_mismatches]
     if checks.lean_killed or checks.lean_header_errors:
         failures.append(f"differential Lean run failed: {checks.lean_killed or checks.lean_header_errors[0]}")
@@ -228,7 +231,8 @@ def compliance(requirements: tuple[RequirementAssessment, ...], verdict_: Verdic
     met = {
         "configuration": not config.dirty,
         "reviewed": all(t.review == "reviewed" for r in requirements for t in r.theorems),
-        "proved": all(t.status == "proved" for r in requirements for t in r.theorems) and not audit.declared_axioms,
+        "proved": all(t.status == "proved" for r in requirements for t in r.theorems) and not audit.declared_axioms
+        and not audit.syntax_extensions,
         "assumptions": True,
         "preservation": bool(checks.differential) and all(not d.disagreements for d in checks.differential),
         "properties": all(p.passed for r in requirements for p in r.properties),

@@ -43,6 +43,7 @@ __all__ = [
     "parse_print_axioms",
     "source_name",
     "statement_hash",
+    "syntax_extension",
 ]
 
 STANDARD_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
@@ -50,6 +51,17 @@ COMPILER_TRUST = ("Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.trustCompiler")
 SORRY = "sorryAx"
 VALUE_TYPES = {"Nat", "Int", "Rat", "Bool", "Int8", "Int32", "UInt8", "UInt32", "UInt64", "Float", "String",
                "List", "Array", "Prod", "Option", "Prop", "Type", "Fin", "Vector", "Quantproof.Tile"}
+# Declarations that change what Lean text means to every importer: a `macro_rules` for `decide` in the
+# root module would turn each differential case into a proof of anything (the theorems, which do not
+# import the root, would stay clean). The project's library needs none, so any one fails the verdict.
+SYNTAX_EXTENSIONS = {
+    "Lean.Macro": "macro", "Lean.ParserDescr": "syntax", "Lean.TrailingParserDescr": "syntax",
+    "Lean.Parser.Parser": "parser", "Lean.Parser.TrailingParser": "parser",
+    "Lean.Elab.Term.TermElab": "term elaborator", "Lean.Elab.Tactic.Tactic": "tactic elaborator",
+    "Lean.Elab.Command.CommandElab": "command elaborator", "Lean.PrettyPrinter.Unexpander": "unexpander",
+    "Lean.PrettyPrinter.Delaborator.Delab": "delaborator", "Lean.Meta.Simp.Simproc": "simproc",
+    "Lean.Meta.Simp.DSimproc": "simproc",
+}
 LIMITATION = ("The portable Lean's core library holds statements only (module-system export: its theorems "
               "are imported as body-less axioms), so axioms used inside core-library lemmas cannot be "
               "enumerated from these files; the audit walks every project proof and stops at the core "
@@ -137,6 +149,7 @@ class AuditReport:
     cross_checked: bool = False
     cross_check_mismatches: tuple[str, ...] = field(default_factory=tuple)
     options: tuple[SourceOption, ...] = ()
+    syntax_extensions: tuple[str, ...] = ()  # "kind `name` (module)", see SYNTAX_EXTENSIONS
 
     def theorem(self, name: str) -> TheoremAudit | None:
         return next((t for t in self.theorems if t.name == name), None)
@@ -300,11 +313,21 @@ def audit_build(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditRe
             theorems.append(auditor.audit(found[1], module.module, module.file, decl.line))
     declared = sorted(source_name(n) for n, (_, c) in library.project_constants.items()
                       if c.kind == "axiom" and not _is_auxiliary(n))
+    extensions = sorted(f"{kind} `{n}` ({mod})" for n, (mod, c) in library.project_constants.items()
+                        if (kind := syntax_extension(c)) is not None)
     any_module = next(iter(library.project_modules.values()), None)
     header = any_module.o.header if any_module else None
     return AuditReport(header.lean_version if header else "", header.githash if header else "",
                        header.pointer_size if header else 0, tuple(theorems), tuple(missing), tuple(declared),
-                       options=_options(chain, lean_dir, build))
+                       options=_options(chain, lean_dir, build), syntax_extensions=tuple(extensions))
+
+
+def syntax_extension(const: Constant) -> str | None:
+    """What kind of syntax extension `const` is (a macro, a parser, an elaborator, ...), or None."""
+    head = const.type
+    while head.kind == "app":
+        head = head.args[0]
+    return SYNTAX_EXTENSIONS.get(head.args[0]) if head.kind == "const" else None
 
 
 def _options(chain: Toolchain, lean_dir: Path, build: BuildResult) -> tuple[SourceOption, ...]:
