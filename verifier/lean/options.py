@@ -80,21 +80,49 @@ def _source_options(project: LeanProject) -> list[SourceOption]:
     return found
 
 
+# Lakefile settings that load native code into Lean (natively, `lake build` would run it inside the
+# elaborator): not options, but they change what Lean does, so they fail the verdict like one.
+NATIVE_CODE_KEYS = ("plugins", "dynlibs", "precompileModules", "moreServerArgs")
+_NATIVE_ARGS = ("--plugin", "--load-dynlib")
+
+
+def _split_args(args: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """`moreLeanArgs` -> the `-D name=value` settings, and every other argument."""
+    settings, others, i = [], [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-D" and i + 1 < len(args) and "=" in args[i + 1]:
+            name, value = args[i + 1].split("=", 1)
+            settings.append((name, value))
+            i += 2
+            continue
+        if arg.startswith("-D") and "=" in arg:
+            name, value = arg[2:].split("=", 1)
+            settings.append((name, value))
+        else:
+            others.append(arg)
+        i += 1
+    return settings, others
+
+
 def _lakefile_options(project: LeanProject) -> list[SourceOption]:
     path = project.root / "lakefile.toml"
     text = path.read_text(encoding="utf-8")
     config = tomllib.loads(text)
-    settings: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str, str]] = []  # name, value, verdict, why
     for table in [config, *config.get("lean_lib", [])]:
-        settings += [(str(k), str(v)) for k, v in _flatten(table.get("leanOptions", {})).items()]
-        args = [str(a) for a in table.get("moreLeanArgs", [])]
-        settings += [tuple(a.split("=", 1)) for a in (args[i + 1] for i, a in enumerate(args[:-1]) if a == "-D")
-                     if "=" in a]
-        settings += [tuple(a[2:].split("=", 1)) for a in args if a.startswith("-D") and len(a) > 2 and "=" in a]
+        settings = [(str(k), str(v)) for k, v in _flatten(table.get("leanOptions", {})).items()]
+        more, others = _split_args([str(a) for a in table.get("moreLeanArgs", [])])
+        found += [(name, value, *classify(name)) for name, value in settings + more]
+        found += [(arg, "", "weakens" if arg.startswith(_NATIVE_ARGS) else "unknown",
+                   "a Lean argument that loads native code into Lean" if arg.startswith(_NATIVE_ARGS)
+                   else "a Lean argument other than -D: review it") for arg in others]
+        found += [(key, str(table[key]), "weakens", "loads native code into Lean")
+                  for key in NATIVE_CODE_KEYS if table.get(key)]
     out = []
-    for name, value in settings:
-        line = next((i for i, ln in enumerate(text.split("\n"), 1) if name.split(".")[-1] in ln), 1)
-        verdict, why = classify(name)
+    for name, value, verdict, why in found:
+        key = name.lstrip("-").split("=")[0].split(".")[-1]
+        line = next((i for i, ln in enumerate(text.split("\n"), 1) if key in ln), 1)
         out.append(SourceOption(project.rel(path), line, name, value, "every module of the package", verdict, why))
     return out
 
