@@ -7,7 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from verifier.checks.model import CheckReport, ConstantCheck, DifferentialCase, DifferentialResult, PropertyResult
+from verifier.checks.model import (
+    CheckReport,
+    ConstantCheck,
+    DifferentialCase,
+    DifferentialResult,
+    MutantResult,
+    PropertyResult,
+)
 from verifier.evidence import assess
 from verifier.lean.audit import AuditReport, PinnedDefinition, TheoremAudit
 from verifier.lean.build.model import BuildResult, ModuleResult
@@ -27,13 +34,14 @@ BUILD = BuildResult("p", "portable", "4.28.0", 1, ("T",), (ModuleResult("T", "T.
                     1.0)
 REVIEWS = {"T.a": Review("T.a", "ph", "someone", "2026-11-28", "h", {"T.def": "d1"})}
 REPLAY = ReplayReport(("T",), 3, (), True, 1.0)
+MUTANT = MutantResult("m", "REQ-X", "a planted fault", ("p",), True, ("p",))
 
 
 def _judge(theorem=THEOREM, checks=CHECKS, reviews=REVIEWS, build=BUILD, replay=REPLAY, declared_axioms=(),
-           **audit_extra):
+           mutants=(MUTANT,), **audit_extra):
     audit = AuditReport("4.28.0", "c", 4, (theorem,), (), declared_axioms, **audit_extra)
     rows = (assess.assess_requirement(REQ, audit, checks, reviews, replay),)
-    return assess.verdict(rows, build, checks, audit, replay)
+    return assess.verdict(rows, build, checks, audit, replay, mutants)
 
 
 def _verdict(**change) -> str:
@@ -58,6 +66,10 @@ def test_clean_results_pass():
     {"checks": replace(CHECKS, differential=(replace(DIFF, cases=()),))},
     {"checks": replace(CHECKS, lean_killed="memory limit")},
     {"declared_axioms": ("T.ax",)},
+    {"checks": replace(CHECKS, properties=(PROPERTY, replace(PROPERTY, name="q")))},  # run, listed nowhere
+    {"checks": replace(CHECKS, properties=(PROPERTY, replace(PROPERTY, name="q", passed=False)))},
+    {"checks": replace(CHECKS, differential=(DIFF, replace(DIFF, name="e")))},
+    {"mutants": (replace(MUTANT, caught=False, caught_by=()),)},
     {"syntax_extensions": ("macro `T._aux_macroRules_decide_1` (T)",)},
     {"checks": replace(CHECKS, constants=())},
     {"checks": replace(CHECKS, constants=(replace(CONSTANT, agreed=False, lean_value="4096"),))},

@@ -119,8 +119,19 @@ def _replay_failures(replay: ReplayReport) -> list[str]:
     return failures
 
 
+def _unlisted_checks(requirements: tuple[RequirementAssessment, ...], checks: CheckReport) -> list[str]:
+    """Checks that ran but that no requirement lists: deleting a name from a list in requirements.toml must
+    not make a failing check stop counting, so each one fails the verdict, and says whether it passed."""
+    props = {link.name for r in requirements for link in r.properties}
+    diffs = {link.name for r in requirements for link in r.differential}
+    out = [f"property {p.name} is listed by no requirement in requirements.toml ({'passed' if p.passed else 'FAILED'})"
+           for p in checks.properties if p.name not in props]
+    return out + [f"differential {d.name} is listed by no requirement in requirements.toml ({d.disagreements} of "
+                  f"{len(d.cases)} cases disagree)" for d in checks.differential if d.name not in diffs]
+
+
 def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult, checks: CheckReport,
-            audit: AuditReport, replay: ReplayReport) -> Verdict:
+            audit: AuditReport, replay: ReplayReport, mutants: tuple[MutantResult, ...] = ()) -> Verdict:
     failures = []
     if build.status != "ok":
         bad = [f"{m.module} {m.status}" for m in build.modules if m.status not in ("built", "up-to-date")]
@@ -149,6 +160,10 @@ def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult,
     failures += [f"{o.file}:{o.line}: set_option {o.name} {o.value} ({o.verdict}: {o.why})"
                  for o in audit.options if o.fails]
     failures += _replay_failures(replay)
+    failures += _unlisted_checks(requirements, checks)
+    # a planted fault its property no longer catches: that property was weakened, so its PASS means less
+    failures += [f"injected fault {m.name} ({m.req}) not caught by {', '.join(m.properties)}: {m.fault}"
+                 for m in mutants if not m.caught]
     passed = sum(r.status == PASS for r in requirements)
     status = PASS if not failures else FAIL
     line = (f"PASS: all {len(requirements)} requirements proved, checked and unchanged" if status == PASS
