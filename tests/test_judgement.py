@@ -38,10 +38,10 @@ MUTANT = MutantResult("m", "REQ-X", "a planted fault", ("p",), True, ("p",))
 
 
 def _judge(theorem=THEOREM, checks=CHECKS, reviews=REVIEWS, build=BUILD, replay=REPLAY, declared_axioms=(),
-           mutants=(MUTANT,), **audit_extra):
+           mutants=(MUTANT,), reviewed=("T.a",), **audit_extra):
     audit = AuditReport("4.28.0", "c", 4, (theorem,), (), declared_axioms, **audit_extra)
     rows = (assess.assess_requirement(REQ, audit, checks, reviews, replay),)
-    return assess.verdict(rows, build, checks, audit, replay, mutants)
+    return assess.verdict(rows, build, checks, audit, replay, mutants, assess.trace(rows, audit, reviewed))
 
 
 def _verdict(**change) -> str:
@@ -70,6 +70,7 @@ def test_clean_results_pass():
     {"checks": replace(CHECKS, properties=(PROPERTY, replace(PROPERTY, name="q", passed=False)))},
     {"checks": replace(CHECKS, differential=(DIFF, replace(DIFF, name="e")))},
     {"mutants": (replace(MUTANT, caught=False, caught_by=()),)},
+    {"reviewed": ("T.a", "T.dropped")},  # reviewed, then taken out of its requirement's list
     {"syntax_extensions": ("macro `T._aux_macroRules_decide_1` (T)",)},
     {"checks": replace(CHECKS, constants=())},
     {"checks": replace(CHECKS, constants=(replace(CONSTANT, agreed=False, lean_value="4096"),))},

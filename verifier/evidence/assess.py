@@ -7,6 +7,8 @@ compiler-trust axiom in its closure, and its statement's hash equals the last re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import networkx as nx
 
 from verifier.checks.model import CheckReport, MutantResult
@@ -131,7 +133,8 @@ def _unlisted_checks(requirements: tuple[RequirementAssessment, ...], checks: Ch
 
 
 def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult, checks: CheckReport,
-            audit: AuditReport, replay: ReplayReport, mutants: tuple[MutantResult, ...] = ()) -> Verdict:
+            audit: AuditReport, replay: ReplayReport, mutants: tuple[MutantResult, ...] = (),
+            trace_report: TraceReport | None = None) -> Verdict:
     failures = []
     if build.status != "ok":
         bad = [f"{m.module} {m.status}" for m in build.modules if m.status not in ("built", "up-to-date")]
@@ -161,6 +164,9 @@ def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult,
                  for o in audit.options if o.fails]
     failures += _replay_failures(replay)
     failures += _unlisted_checks(requirements, checks)
+    # a theorem taken out of its requirement's list would no longer be held to its reviewed statement
+    failures += [f"reviewed theorem {n} is listed by no requirement in requirements.toml"
+                 for n in (trace_report.reviewed_unlisted if trace_report else ())]
     # a planted fault its property no longer catches: that property was weakened, so its PASS means less
     failures += [f"injected fault {m.name} ({m.req}) not caught by {', '.join(m.properties)}: {m.fault}"
                  for m in mutants if not m.caught]
@@ -172,8 +178,10 @@ def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult,
     return Verdict(status, line, tuple(failures), passed, len(requirements))
 
 
-def trace(requirements: tuple[RequirementAssessment, ...], audit: AuditReport) -> TraceReport:
-    """Requirement -> theorem -> supporting lemma graph; orphans, untraced theorems, suspect links."""
+def trace(requirements: tuple[RequirementAssessment, ...], audit: AuditReport,
+          reviewed: Iterable[str] = ()) -> TraceReport:
+    """Requirement -> theorem -> supporting lemma graph; orphans, untraced theorems, suspect links, and
+    reviewed theorems that no requirement lists any more."""
     graph = nx.DiGraph()
     theorems = {t.name for t in audit.theorems}
     for t in audit.theorems:
@@ -197,6 +205,7 @@ def trace(requirements: tuple[RequirementAssessment, ...], audit: AuditReport) -
         untraced_theorems=tuple(sorted(n for n in theorems if n not in traced)),
         suspect_links=tuple(f"{r.id} -> {t.name}" for r in requirements for t in r.theorems if t.review != "reviewed"),
         traced_theorems=len(traced),
+        reviewed_unlisted=tuple(sorted(set(reviewed) - {t.name for r in requirements for t in r.theorems})),
     )
 
 

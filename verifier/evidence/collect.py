@@ -89,8 +89,8 @@ def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], optio
     reviews = load_reviews()
     requirements = tuple(assess.assess_requirement(r, audit, checks, reviews, replay)
                          for r in load_spec().requirements)
-    verdict = assess.verdict(requirements, built, checks, audit, replay, mutants)
-    trace = assess.trace(requirements, audit)
+    trace = assess.trace(requirements, audit, reviews)
+    verdict = assess.verdict(requirements, built, checks, audit, replay, mutants, trace)
     config = configuration(repo, chain, argv)
     timings["total"] = round(time.monotonic() - start, 3)
     return EvidenceDocument(

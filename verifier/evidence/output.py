@@ -90,7 +90,8 @@ def parse_evidence(text: str, path: Path) -> EvidenceDocument:
     except ValidationError as exc:
         raise UserError(f"{path}: damaged evidence document: {_first_problem(exc)}",
                         hint="regenerate it with `quantproof evidence`") from None
-    judged = assess.verdict(doc.requirements, doc.build, doc.checks, doc.audit, doc.replay, doc.mutants)
+    judged = assess.verdict(doc.requirements, doc.build, doc.checks, doc.audit, doc.replay, doc.mutants,
+                            doc.trace)
     if judged.status != doc.verdict.status:
         raise UserError(f"{path}: its verdict {doc.verdict.status} does not follow from its own results "
                         f"(they give {judged.status})", hint="regenerate it with `quantproof evidence`")
