@@ -150,6 +150,12 @@ def _sabotage_tile(lean: Path) -> None:
     # the library's glob (Quantproof.+) builds it; the root does not import it, so the root need not load Lean
 
 
+def _sabotage_syntax(lean: Path) -> None:
+    """A macro that would turn `decide` into a proof of anything in every module importing this one."""
+    bogus = lean / "Quantproof" / "Bogus.lean"
+    bogus.write_text(bogus.read_text() + "\nmacro_rules | `(tactic| decide) => `(tactic| exact lcProof)\n")
+
+
 @pytest.fixture(scope="module")
 def sabotaged(project_build, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("sabotage")
@@ -157,6 +163,7 @@ def sabotaged(project_build, tmp_path_factory) -> dict:
     shutil.copytree(REPO / "lean", lean)  # built outputs included: only the sabotaged modules rebuild
     _sabotage_proofs(lean)
     _sabotage_tile(lean)
+    _sabotage_syntax(lean)
     out = root / "ev"
     sarif = root / "ev.sarif"
     proc = run_cli("evidence", "--project", str(lean), "--out", str(out), "--examples-scale", "0.3",
@@ -222,6 +229,11 @@ def test_sabotage_weakening_option_is_named(sabotaged):
             "declarations are not sent to the Lean kernel)") in sabotaged["verdict"]["failures"]
 
 
+def test_sabotage_syntax_extension_is_named(sabotaged):
+    assert any(f.startswith("project declares syntax extensions") and "macro `" in f and "(Quantproof.Bogus)" in f
+               for f in sabotaged["verdict"]["failures"])
+
+
 def test_sabotage_sarif_reads_back_with_its_rules_and_locations(sabotaged):
     from sarif_pydantic import Sarif
 
@@ -233,12 +245,14 @@ def test_sabotage_sarif_reads_back_with_its_rules_and_locations(sabotaged):
     results = {(r.rule_id, r.message.text.split(":")[0]): r for r in run.results}
     assert {r.rule_id for r in run.results} <= rules
     for rule in ("REQ-TILE/theorem-not-proved", "REQ-TILE/suspect-link", "REQ-TILE/replay-rejected",
-                 "replay-rejected", "option-weakens-checking"):
+                 "replay-rejected", "option-weakens-checking", "syntax-extension"):
         assert rule in rules, rule
     unproved = next(r for (rid, subject), r in results.items()
                     if rid == "REQ-TILE/theorem-not-proved" and "tiled_eq_untiled" in subject)
     where = unproved.locations[0].physical_location
     assert where.artifact_location.uri == "lean/Quantproof/Tile.lean" and where.region.start_line > 1
+    macro = next(r for (rid, _), r in results.items() if rid == "syntax-extension")
+    assert macro.locations[0].physical_location.artifact_location.uri == "lean/Quantproof/Bogus.lean"
     fingerprints = [r.partial_fingerprints["quantproofFinding/v1"] for r in run.results]
     assert len(set(fingerprints)) == len(fingerprints)  # one alert per finding, stable across runs
 

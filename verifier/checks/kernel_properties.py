@@ -177,6 +177,7 @@ def _fast_path_matches_reference(rec: Recorder):
     @example(2, 3, 300, 32, "ties", 1, None)
     @example(5, 2, 40, 16, "normal", 2, 1)  # one row per block
     @example(5, 3, 48, 16, "normal", 3, 200)  # blocks of 2 rows: the last one partial
+    @example(5, 2, 3, 16, "normal", 4, 1)  # more rows than K, one row per block
     def test(m, n, k, g, pattern, rng_seed, block):
         rec.calls += 1
         x, w = _inputs(pattern, m, n, k, g, rng_seed)

@@ -32,6 +32,10 @@ RULES = {
     "constant-disagrees": "A constant of requirements.toml differs from its Lean definition",
     "option-weakens-checking": "A Lean option that disables or weakens checking, or is not known to be harmless",
     "replay-incomplete": "The kernel replay did not complete",
+    "syntax-extension": "The project declares a syntax extension, which changes what Lean text means to importers",
+    "check-unlisted": "A check ran that no requirement of requirements.toml lists",
+    "fault-not-caught": "An injected fault is not caught by the property meant to catch it",
+    "reviewed-unlisted": "A reviewed theorem is listed by no requirement of requirements.toml",
 }
 
 
@@ -80,6 +84,10 @@ def _audit_findings(audit: AuditReport, replay: ReplayReport | None, build: Buil
     sites = _declaration_sites(build)
     out = [Finding("option-weakens-checking", f"{o.file}:{o.name}", f"set_option {o.name} {o.value} "
                    f"({o.verdict}: {o.why})", file=o.file, line=o.line) for o in audit.options if o.fails]
+    files = {m.module: m.file for m in build.modules}
+    for x in audit.syntax_extensions:
+        out.append(Finding("syntax-extension", x, f"the project declares a syntax extension: {x}",
+                           file=files.get(x.rsplit("(", 1)[-1].rstrip(")"), "")))
     if replay is not None:
         for f in replay.failures:
             file, line = sites.get(source_name(f.name), ("", 0))
@@ -133,12 +141,28 @@ def _replayed_theorem_findings(req: str, rows: Iterable[TheoremRow], audit: Audi
     return out
 
 
+def _document_findings(doc: EvidenceDocument) -> list[Finding]:
+    """What fails the whole document rather than one requirement: checks and reviews outside every list,
+    and injected faults that went uncaught."""
+    props = {link.name for r in doc.requirements for link in r.properties}
+    diffs = {link.name for r in doc.requirements for link in r.differential}
+    out = [Finding("check-unlisted", p.name, f"property {p.name} ran ({'passed' if p.passed else 'FAILED'}) but no "
+                   "requirement lists it", file="verifier/spec/requirements.toml")
+           for p in doc.checks.properties if p.name not in props]
+    out += [Finding("check-unlisted", d.name, f"differential {d.name} ran but no requirement lists it",
+                    file="verifier/spec/requirements.toml") for d in doc.checks.differential if d.name not in diffs]
+    out += [Finding("reviewed-unlisted", n, f"reviewed theorem {n} is listed by no requirement",
+                    file="verifier/spec/requirements.toml") for n in doc.trace.reviewed_unlisted]
+    return out + [Finding("fault-not-caught", m.name, f"injected fault {m.name} not caught by "
+                          f"{', '.join(m.properties)}: {m.fault}", m.req) for m in doc.mutants if not m.caught]
+
+
 def evidence_findings(doc: EvidenceDocument) -> list[Finding]:
     out = []
     for req in doc.requirements:
         out += (_theorem_findings(req.id, req.theorems) + _check_findings(doc, req)
                 + _replayed_theorem_findings(req.id, req.theorems, doc.audit, doc.replay))
-    return out + _audit_findings(doc.audit, doc.replay, doc.build)
+    return out + _audit_findings(doc.audit, doc.replay, doc.build) + _document_findings(doc)
 
 
 def audit_findings(rows: dict[str, tuple[TheoremRow, ...]], audit: AuditReport, replay: ReplayReport | None,
