@@ -80,6 +80,15 @@ def _settings(n: int, shrink: bool) -> settings:
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+def refused(call: Callable[[], object]) -> bool:
+    """Whether `call` raises ValueError (what every kernel and planner guard raises on bad input)."""
+    try:
+        call()
+    except ValueError:
+        return True
+    return False
+
+
 @contextlib.contextmanager
 def poisoned_memory() -> Iterator[None]:
     """Inside the block, `np.empty` and `np.empty_like` hand out NaN (floats) or 0xA5 bytes (the rest), not

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from verifier.checks.model import CheckReport, MutantResult
+from verifier.checks.model import CheckReport, DifferentialResult, MutantResult, PropertyResult
 from verifier.evidence.content import content
 from verifier.evidence.records import (
     FAIL,
@@ -121,15 +121,22 @@ def _replay_failures(replay: ReplayReport) -> list[str]:
     return failures
 
 
-def _unlisted_checks(requirements: tuple[RequirementAssessment, ...], checks: CheckReport) -> list[str]:
-    """Checks that ran but that no requirement lists: deleting a name from a list in requirements.toml must
-    not make a failing check stop counting, so each one fails the verdict, and says whether it passed."""
+def unlisted_checks(requirements: tuple[RequirementAssessment, ...],
+                    checks: CheckReport) -> tuple[list[PropertyResult], list[DifferentialResult]]:
+    """The properties and differential families that ran but that no requirement lists: deleting a name from
+    a list in requirements.toml must not make a failing check stop counting, so each one fails the verdict."""
     props = {link.name for r in requirements for link in r.properties}
     diffs = {link.name for r in requirements for link in r.differential}
+    return ([p for p in checks.properties if p.name not in props],
+            [d for d in checks.differential if d.name not in diffs])
+
+
+def _unlisted_failures(requirements: tuple[RequirementAssessment, ...], checks: CheckReport) -> list[str]:
+    props, diffs = unlisted_checks(requirements, checks)
     out = [f"property {p.name} is listed by no requirement in requirements.toml ({'passed' if p.passed else 'FAILED'})"
-           for p in checks.properties if p.name not in props]
+           for p in props]
     return out + [f"differential {d.name} is listed by no requirement in requirements.toml ({d.disagreements} of "
-                  f"{len(d.cases)} cases disagree)" for d in checks.differential if d.name not in diffs]
+                  f"{len(d.cases)} cases disagree)" for d in diffs]
 
 
 def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult, checks: CheckReport,
@@ -163,7 +170,7 @@ def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult,
     failures += [f"{o.file}:{o.line}: set_option {o.name} {o.value} ({o.verdict}: {o.why})"
                  for o in audit.options if o.fails]
     failures += _replay_failures(replay)
-    failures += _unlisted_checks(requirements, checks)
+    failures += _unlisted_failures(requirements, checks)
     # a theorem taken out of its requirement's list would no longer be held to its reviewed statement
     failures += [f"reviewed theorem {n} is listed by no requirement in requirements.toml"
                  for n in (trace_report.reviewed_unlisted if trace_report else ())]

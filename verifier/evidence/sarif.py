@@ -14,6 +14,7 @@ from pathlib import Path
 from verifier import __version__
 from verifier.atomic_write import write_text_atomic
 from verifier.checks import catalog
+from verifier.evidence.assess import unlisted_checks
 from verifier.evidence.records import EvidenceDocument, RequirementAssessment, TheoremRow
 from verifier.lean.audit import AuditReport, source_name
 from verifier.lean.build.model import BuildResult
@@ -144,13 +145,11 @@ def _replayed_theorem_findings(req: str, rows: Iterable[TheoremRow], audit: Audi
 def _document_findings(doc: EvidenceDocument) -> list[Finding]:
     """What fails the whole document rather than one requirement: checks and reviews outside every list,
     and injected faults that went uncaught."""
-    props = {link.name for r in doc.requirements for link in r.properties}
-    diffs = {link.name for r in doc.requirements for link in r.differential}
+    props, diffs = unlisted_checks(doc.requirements, doc.checks)
     out = [Finding("check-unlisted", p.name, f"property {p.name} ran ({'passed' if p.passed else 'FAILED'}) but no "
-                   "requirement lists it", file="verifier/spec/requirements.toml")
-           for p in doc.checks.properties if p.name not in props]
+                   "requirement lists it", file="verifier/spec/requirements.toml") for p in props]
     out += [Finding("check-unlisted", d.name, f"differential {d.name} ran but no requirement lists it",
-                    file="verifier/spec/requirements.toml") for d in doc.checks.differential if d.name not in diffs]
+                    file="verifier/spec/requirements.toml") for d in diffs]
     out += [Finding("reviewed-unlisted", n, f"reviewed theorem {n} is listed by no requirement",
                     file="verifier/spec/requirements.toml") for n in doc.trace.reviewed_unlisted]
     return out + [Finding("fault-not-caught", m.name, f"injected fault {m.name} not caught by "

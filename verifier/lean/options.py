@@ -105,6 +105,13 @@ def _split_args(args: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
     return settings, others
 
 
+def _classify_arg(arg: str) -> tuple[str, str]:
+    """The verdict on a `moreLeanArgs` argument other than `-D`."""
+    if arg.startswith(_NATIVE_ARGS):
+        return "weakens", "a Lean argument that loads native code into Lean"
+    return "unknown", "a Lean argument other than -D: review it"
+
+
 def _lakefile_options(project: LeanProject) -> list[SourceOption]:
     path = project.root / "lakefile.toml"
     text = path.read_text(encoding="utf-8")
@@ -114,9 +121,7 @@ def _lakefile_options(project: LeanProject) -> list[SourceOption]:
         settings = [(str(k), str(v)) for k, v in _flatten(table.get("leanOptions", {})).items()]
         more, others = _split_args([str(a) for a in table.get("moreLeanArgs", [])])
         found += [(name, value, *classify(name)) for name, value in settings + more]
-        found += [(arg, "", "weakens" if arg.startswith(_NATIVE_ARGS) else "unknown",
-                   "a Lean argument that loads native code into Lean" if arg.startswith(_NATIVE_ARGS)
-                   else "a Lean argument other than -D: review it") for arg in others]
+        found += [(arg, "", *_classify_arg(arg)) for arg in others]
         found += [(key, str(table[key]), "weakens", "loads native code into Lean")
                   for key in NATIVE_CODE_KEYS if table.get(key)]
     out = []
