@@ -69,6 +69,26 @@ def test_selection_matches_relation_heads_and_hypotheses():
     assert premise_tactics(Selection()) == []
 
 
+def test_rewrites_are_ranked_by_their_left_side():
+    def eq(name: str, sides: tuple[str, str], lhs: set[str], rhs: set[str]) -> Lemma:
+        return Lemma(name, Shape("Eq", sides, frozenset(lhs | rhs | {"Eq"})), (), 1, frozenset(lhs))
+
+    index = PremiseIndex([
+        # `range (n+1) = range n ++ [n]`, stated with `Nat.succ`: its right side brings `++`, `::`, `[]`
+        eq("List.range_succ", ("List.range", "HAppend.hAppend"), {"List.range", "Nat.succ"},
+           {"HAppend.hAppend", "List.cons", "List.nil"}),
+        # a left side with a constant the goal lacks cannot apply, however well its right side fits
+        eq("List.sum_map_mul", ("List.sum", "HMul.hMul"), {"List.sum", "List.map", "HMul.hMul"}, {"HAdd.hAdd"}),
+        eq("List.sum_range", ("List.sum", "HMul.hMul"), {"List.sum", "List.range"}, {"HMul.hMul", "HAdd.hAdd"}),
+        *[eq(f"Filler.l{i}", ("HAppend.hAppend", "_"), {"HAppend.hAppend", f"F{i}"}, {"List.cons"})
+          for i in range(40)],  # make `++`, `::` and `[]` common, as in the library
+    ])
+    goal = parse_goals("n : Nat\n⊢ 2 * (List.range (n + 1 + 1)).sum = (n + 1) * (n + 2)")[0]
+    ranked = index.select(goal).rewriting
+    assert ranked.index("List.range_succ") < ranked.index("List.sum_map_mul")
+    assert ranked.index("List.sum_range") < ranked.index("List.sum_map_mul")
+
+
 @pytest.mark.lean
 def test_library_index_from_the_toolchain(toolchain):
     chain = toolchain  # the user's cache, as `prove` uses it: built here once, reused by the prover's tests
@@ -77,6 +97,8 @@ def test_library_index_from_the_toolchain(toolchain):
     assert len(lemmas) > 20_000 and "List.length_append" in by_name
     assert by_name["List.length_append"].shape.sides == ("List.length", "HAdd.hAdd")
     assert len(by_name["Nat.mul_le_mul"].hyps) == 2 and by_name["Nat.mul_le_mul"].explicit_data == 0
+    assert by_name["List.length_append"].lhs >= {"List.length", "HAppend.hAppend"}  # the left side only
+    assert "HAdd.hAdd" not in by_name["List.length_append"].lhs
     assert not any(n.startswith("Lean.") or "._" in n for n in by_name)
     again = library_lemmas(chain.identity, chain.core_lib, chain.version.pointer_bytes, cache_root())
     assert [lm.name for lm in again] == [lm.name for lm in lemmas]  # read back from the cache file

@@ -82,6 +82,22 @@ def test_policy_reads_the_goal_shape():
     assert not any("exact?" in t or "try?" in t for t in tactics)
 
 
+def test_recursion_signs_and_masks_follow_the_goal():
+    policy = Policy(Priors(), local_defs=["Bench.evens", "Bench.size"])
+    evens = parse_goals("l : List Int\n⊢ (evens l).length ≤ l.length")[0]
+    tactics = [c.tactic for c in policy.candidates(evens)]
+    assert "fun_induction evens" in tactics and "fun_induction evens <;> simp_all [evens] <;> omega" in tactics
+    assert not any("fun_induction size" in t for t in tactics)  # a definition the goal does not apply
+    assert tactic_kind("fun_induction evens") == "induction"
+    square = [c.tactic for c in policy.candidates(parse_goals("a b : Int\n⊢ 0 ≤ a * a")[0])]
+    assert "rcases Int.le_total 0 a with h | h" in square and not any("le_total 0 b" in t for t in square)
+    linear = [c.tactic for c in policy.candidates(parse_goals("a : Int\n⊢ 0 ≤ a + 1")[0])]
+    assert not any("le_total 0" in t for t in linear)
+    masks = [c.tactic for c in policy.candidates(parse_goals("n : Nat\n⊢ n &&& 255 = n % 256 ∧ n &&& 6 = 0")[0])]
+    assert "rw [show (255 : Nat) = 2 ^ 8 - 1 from rfl, Nat.and_two_pow_sub_one_eq_mod]" in masks
+    assert not any("(6 : Nat)" in t for t in masks)  # 6 is no mask of low bits
+
+
 def test_witnesses_follow_the_types_and_numerals_in_context():
     policy = Policy(Priors())
     by_int = [c.tactic for c in policy.candidates(parse_goals("x : Int\n⊢ ∃ y, x + y = 0")[0])]
@@ -346,3 +362,29 @@ def test_cluster_capacity_from_measured_searches():
     plan = capacity(rows, 300.0)
     assert plan["actors"] == 5 and plan["makespan_s"] == 280.0 and plan["startup_per_actor_s"] == 40.0
     assert plan["measured_per_core_per_min"] == 1.0 and plan["needed_per_core_per_min"] == 0.8
+
+
+class OncePolicy:
+    def candidates(self, goal, root=False):
+        tactics = ["omega", "simp", "grind", "induction n", "cases n"] if root else ["omega"]
+        return [Candidate(t, 1 / len(tactics)) for t in tactics]
+
+
+def test_a_batch_stops_at_a_proof_and_carries_the_rest():
+    """A backend that runs candidates one at a time stops at the first proof of the theorem; what the batch
+    had not run yet is run when the search resumes after a rejected proof, and none is lost."""
+    env = ScriptedEnv()
+    env.one_at_a_time = True
+    env.RULES = {"P n": {"simp": [], "cases n": ["P 1"]}, "P 1": {"omega": []}}
+    search = MCTS(env, OncePolicy(), SearchConfig(batch_size=6))
+    first = search.run(Budget(seconds=30, lean_calls=200), "P")
+    assert first.proved and env.calls == 2  # omega failed, simp proved it: grind and the rest never ran
+    assert [c.tactic for _, c, _ in search.carried] == ["grind", "induction n", "cases n"]
+    search.graph.reject_proof("did not verify")
+    again = search.run(Budget(seconds=30, lean_calls=200), "P")
+    assert again.proved and search.graph.proof()[0][0] == "cases n"
+    tried = [t for batch in env.batches for t in batch]
+    assert tried.count("grind") == 1 and tried.count("simp") == 1  # carried over, each run once
+    whole = ScriptedEnv()  # a process per batch: the batch runs whole
+    MCTS(whole, OncePolicy(), SearchConfig(batch_size=6)).run(Budget(seconds=30, lean_calls=200), "P")
+    assert whole.batches[0] == ["omega", "simp", "grind", "induction n", "cases n"]

@@ -85,6 +85,10 @@ class EnvStats:
 class ProofEnv(ABC):
     """One theorem's proof environment."""
 
+    # Candidates run one at a time (a session, a Dojo), so a batch may be cut short at no cost once the
+    # theorem is proved; a process per batch (the batch backend) runs it whole.
+    one_at_a_time: bool = False
+
     @abstractmethod
     def init_state(self) -> TacticState: ...
 

@@ -199,6 +199,8 @@ class SessionEnv(PortableEnv):
     process per batch (start-up once, then a fraction of a second per candidate). The session may be
     shared: `advance` moves it on to this theorem's preamble."""
 
+    one_at_a_time = True
+
     def __init__(self, chain: Toolchain, lean_dir: Path, target: Target, *, heartbeats: int = 100_000,
                  limits: Limits | None = None, session: LeanSession | None = None,
                  request_deadline_s: float = 60.0) -> None:

@@ -62,6 +62,7 @@ class _Result:
 
 
 class StateEnv(ProofEnv):
+    one_at_a_time = True
     """One theorem's proof states in a (possibly shared) Lean session."""
 
     def __init__(self, target: Target, session: LeanSession, *, heartbeats: int = 100_000,

@@ -91,6 +91,9 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
                 out.append((f"induction {v} generalizing {' '.join(rest)} <;> {simp_set}", 0.8))
             out.append((f"cases {v}", 1.0))
             out.append((f"cases {v} <;> {simp_set}", 0.6))
+    out += recursion(goal, defs_used, simp_set)
+    out += sign_splits(goal, f)
+    out += bit_masks(goal)
     used_defs = defs_used
     for name in used_defs:
         out.append((f"unfold {name}", 1.2))
@@ -115,6 +118,43 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
     if "has-hyps" in t:
         out.append(("simp at *", 0.5))
     out += [("exfalso", 0.2), ("by_contra h", 0.2)] if "not" in t else []
+    return out
+
+
+def recursion(goal: Goal, defs_used: list[str], simp_set: str) -> list[tuple[str, float]]:
+    """Functional induction on each local definition the target applies: its cases and hypotheses follow
+    the definition's own recursion (two steps at a time, several arguments), where `induction` on a
+    variable does not."""
+    out: list[tuple[str, float]] = []
+    for name in defs_used:
+        if not re.search(rf"(?<![\w.]){re.escape(name)}\s+[\w(\[]", goal.target):
+            continue  # not applied in the target: nothing to induct along
+        defs = ", ".join(defs_used)
+        out += [(f"fun_induction {name}", 1.4), (f"fun_induction {name} <;> {simp_set}", 1.2),
+                (f"fun_induction {name} <;> {simp_set} <;> omega", 1.0),
+                (f"fun_induction {name} <;> grind [{defs}]", 0.9)]
+    return out
+
+
+def sign_splits(goal: Goal, f: Features) -> list[tuple[str, float]]:
+    """A case split on the sign of an integer the target multiplies: products of signed factors are
+    ordered only once their signs are known (`Int.mul_nonneg` and kin then apply, by premise)."""
+    if "order" not in f.tags or not {"mul", "pow"} & f.tags:
+        return []
+    ints = [v for v in f.vars_by_type.get("Int", ()) if re.search(rf"\b{re.escape(v)}\b", goal.target)][:2]
+    return [(f"rcases Int.le_total 0 {v} with h | h", 0.7) for v in ints]
+
+
+def bit_masks(goal: Goal) -> list[tuple[str, float]]:
+    """A literal mask `x &&& m` with m = 2^k - 1 is `x % 2^k`; Lean's lemma states it for `2 ^ k - 1`, so the
+    numeral is first restated in that form."""
+    out: list[tuple[str, float]] = []
+    for literal in dict.fromkeys(re.findall(r"&&&\s*(\d+)\b", goal.target)):
+        m = int(literal)
+        if m >= 1 and (m + 1) & m == 0:
+            k = (m + 1).bit_length() - 1
+            restate = f"show ({m} : Nat) = 2 ^ {k} - 1 from rfl"
+            out += [(f"rw [{restate}, Nat.and_two_pow_sub_one_eq_mod]", 1.0), (f"rw [{restate}]", 0.6)]
     return out
 
 

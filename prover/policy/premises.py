@@ -30,7 +30,7 @@ from prover.goals import Goal
 from prover.policy.shapes import Lemma, Reader, Shape, lemma_of
 from verifier.atomic_write import write_text_atomic
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: equations' left-side constants
 ROOTS = ("Init", "Std")  # the core library a goal about Nat, Int, List, Array, ... draws on
 _SKIP_NAME = re.compile(r"\._|^_|\.match_\d|\.proof_\d|\.eq_\d+$|\.eq_def$|^Lean\.|\.Omega\.|Simproc|\.Tactic\.")
 RELATION_CONSTS = {"Eq", "Iff", "LE.le", "LT.lt", "Ne", "Not", "Dvd.dvd", "And", "Or", "Membership.mem"}
@@ -88,12 +88,13 @@ def library_lemmas(identity: str, lib: Path, pointer_bytes: int, cache: Path) ->
     path = cache / "index" / f"shapes-v{INDEX_VERSION}-{digest}.json"
     try:
         rows = json.loads(path.read_text())
-        return [Lemma(r[0], _decode_shape(r[1]), tuple(_decode_shape(h) for h in r[2]), r[3]) for r in rows]
+        return [Lemma(r[0], _decode_shape(r[1]), tuple(_decode_shape(h) for h in r[2]), r[3], frozenset(r[4]))
+                for r in rows]
     except (OSError, ValueError, IndexError, TypeError):
         pass
     lemmas = read_library(lib, pointer_bytes)
-    rows = [[lm.name, _encode_shape(lm.shape), [_encode_shape(h) for h in lm.hyps], lm.explicit_data]
-            for lm in lemmas]
+    rows = [[lm.name, _encode_shape(lm.shape), [_encode_shape(h) for h in lm.hyps], lm.explicit_data,
+             sorted(lm.lhs)] for lm in lemmas]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, json.dumps(rows, separators=(",", ":")))
@@ -181,9 +182,21 @@ class PremiseIndex:
                     continue
                 seen.add(i)
                 lm = self.lemmas[i]
-                scored.append((self._fit(lm.shape, Shape(goal.relation, goal.sides, consts))
-                               - 0.5 * len(lm.hyps), lm.name))
+                scored.append((self._rewrite_fit(lm, consts) - 0.5 * len(lm.hyps), lm.name))
         return [n for _, n in sorted(scored, key=lambda t: (-t[0], t[1]))[:k]]
+
+    def _rewrite_fit(self, lm: Lemma, consts: frozenset[str]) -> float:
+        """A rewrite applies where its left side occurs: score the left side's constants as `_fit` does,
+        and charge only lightly for what the right side brings in (`List.range_succ` brings `++`, which
+        is the point of using it)."""
+        left = (lm.lhs or lm.shape.consts) - RELATION_CONSTS
+        if "Nat.succ" in left:  # `n.succ` matches a printed `n + 1` (Lean unifies the two when rewriting)
+            left = left - {"Nat.succ"} | {"HAdd.hAdd", "lit"}
+        hit = sum(self.idf.get(c, 0.0) for c in left & consts)
+        miss = sum(self.idf.get(c, 0.0) for c in left - consts - TYPE_CONSTS)
+        brought = sum(self.idf.get(c, 0.0) for c in lm.shape.consts - left - consts - RELATION_CONSTS - TYPE_CONSTS
+                      - {"Nat.succ"})
+        return hit - 0.7 * miss - 0.2 * brought
 
     def forward(self, goal: Shape, hyps: list[tuple[str, Shape]], k: int) -> list[str]:
         if not hyps:

@@ -27,9 +27,12 @@ KNOWN = {"intro", "intros", "omega", "simp", "simp_all", "decide", "grind", "con
          "norm_cast", "exact_mod_cast", "generalize", "specialize", "use", "left", "right", "injection", "nofun"}
 
 
+ALIASES = {"fun_induction": "induction", "fun_cases": "cases"}  # same family: one prior for both
+
+
 def tactic_kind(tactic: str) -> str:
     match = _TACTIC_LINE.match(tactic)
-    return match.group(1) if match else "other"
+    return ALIASES.get(match.group(1), match.group(1)) if match else "other"
 
 
 @dataclass

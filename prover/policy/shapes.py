@@ -36,6 +36,7 @@ class Lemma:
     shape: Shape
     hyps: tuple[Shape, ...]  # explicit propositional hypotheses, in order
     explicit_data: int  # explicit arguments that are not hypotheses (an `exact L` needs them)
+    lhs: frozenset[str] = frozenset()  # constants of an equation's left side: what a rewrite must find
 
 
 # --- lemma side: elaborated Expr ---------------------------------------------------------------------
@@ -118,7 +119,16 @@ def lemma_of(name: str, type_: Expr) -> Lemma:
             else:
                 data += 1
         type_ = body
-    return Lemma(name, expr_shape(type_), tuple(hyps), data)
+    return Lemma(name, expr_shape(type_), tuple(hyps), data, left_consts(type_))
+
+
+def left_consts(e: Expr) -> frozenset[str]:
+    """The constants of an `=` or `↔` conclusion's left side (empty for other relations)."""
+    fn, args = _spine(e)
+    name = fn.args[0] if fn.kind == "const" else ""
+    if name not in ("Eq", "Iff") or len(args) <= RELATIONS[name][0]:
+        return frozenset()
+    return expr_consts(args[RELATIONS[name][0]])
 
 
 # --- goal side: printed text -------------------------------------------------------------------------

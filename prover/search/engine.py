@@ -66,6 +66,7 @@ class Search:
         self.env, self.policy = env, policy
         self.config = config or SearchConfig()
         self.started = False
+        self.carried: Selection = []  # taken, not run: the batch stopped at a proof
         root = env.init_state()
         self.graph = Graph(root, self._goal(root), env.node_key(root))
 
@@ -114,6 +115,17 @@ class Search:
         for node in {id(n): n for n, _, _ in selection}.values():
             self.graph.settle_goal(node)
 
+    def evaluate(self, selection: Selection) -> None:
+        """Run a batch and integrate it. One candidate at a time where the backend runs them so, stopping at
+        a proof of the theorem: the rest are carried over, in case the proof fails verification."""
+        step = 1 if self.env.one_at_a_time else max(1, len(selection))
+        for i in range(0, len(selection), step):
+            chunk = selection[i: i + step]
+            self.integrate(chunk, self.env.run_tacs([(n.state, c.tactic) for n, c, _ in chunk]))
+            if self.graph.root.status == PROVED:
+                self.carried = selection[i + step:]
+                return
+
     def backpropagate(self, path: list[Edge], leaf: GoalNode, edge: Edge) -> None:
         value = 1.0 if edge.status == PROVED else 0.0 if edge.status == FAILED else edge.static_value
         leaf.visits += 1
@@ -134,7 +146,8 @@ class Search:
         stats0 = self.env.stats
         batches, solved_at, solved_calls, stopped = 0, None, None, ""
         # a second run goes on from the graph as it stands (after a found proof failed to verify)
-        selection = self.select() if self.started else self.first_batch()
+        selection = self.carried + self.select() if self.started else self.first_batch()
+        self.carried = []
         if not self.started:
             self.origin = (start, stats0)  # what a result reports counts from the first run
         self.started = True
@@ -158,9 +171,8 @@ class Search:
                 break
             selection = selection[: max(1, budget.lean_calls - calls)]
             self.env.limit_time(budget.seconds - elapsed)
-            results = self.env.run_tacs([(n.state, c.tactic) for n, c, _ in selection])
+            self.evaluate(selection)
             batches += 1
-            self.integrate(selection, results)
             if self.graph.root.status == PROVED and solved_at is None:
                 solved_at = time.monotonic() - self.origin[0]
                 solved_calls = self.env.stats.lean_calls - self.origin[1].lean_calls
