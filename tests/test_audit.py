@@ -34,8 +34,9 @@ def test_each_case_is_told_apart(audited):
     assert by["Aud.usesPropext"].status == "proved" and by["Aud.usesPropext"].standard_axioms == ("propext",)
     assert by["Aud.hidden"].status == "proved"  # a private theorem, under its source name
     assert report.declared_axioms == ("Aud.magic",)
-    kinds = {x.split(" `")[0] for x in report.syntax_extensions}
-    assert {"macro", "syntax"} <= kinds and all(x.endswith("(Aud)") for x in report.syntax_extensions)
+    kinds = {x.kind for x in report.syntax_extensions}
+    assert {"macro", "syntax"} <= kinds and all(x.module == "Aud" for x in report.syntax_extensions)
+    assert all(str(x) == f"{x.kind} `{x.name}` (Aud)" for x in report.syntax_extensions)
     assert report.pointer_bytes == 4 and report.lean_version.startswith("4.28")
 
 

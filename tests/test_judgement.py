@@ -16,7 +16,7 @@ from verifier.checks.model import (
     PropertyResult,
 )
 from verifier.evidence import assess
-from verifier.lean.audit import AuditReport, PinnedDefinition, TheoremAudit
+from verifier.lean.audit import AuditReport, PinnedDefinition, SyntaxExtension, TheoremAudit
 from verifier.lean.build.model import BuildResult, ModuleResult
 from verifier.lean.options import SourceOption
 from verifier.lean.replay import ReplayFailure, ReplayReport
@@ -71,7 +71,7 @@ def test_clean_results_pass():
     {"checks": replace(CHECKS, differential=(DIFF, replace(DIFF, name="e")))},
     {"mutants": (replace(MUTANT, caught=False, caught_by=()),)},
     {"reviewed": ("T.a", "T.dropped")},  # reviewed, then taken out of its requirement's list
-    {"syntax_extensions": ("macro `T._aux_macroRules_decide_1` (T)",)},
+    {"syntax_extensions": (SyntaxExtension("macro", "T._aux_macroRules_decide_1", "T"),)},
     {"checks": replace(CHECKS, constants=())},
     {"checks": replace(CHECKS, constants=(replace(CONSTANT, agreed=False, lean_value="4096"),))},
     {"replay": replace(REPLAY, failures=(ReplayFailure("T.other", "(kernel) declaration type mismatch"),))},

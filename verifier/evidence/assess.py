@@ -155,7 +155,7 @@ def verdict(requirements: tuple[RequirementAssessment, ...], build: BuildResult,
         failures.append(f"project declares axioms: {', '.join(audit.declared_axioms)}")
     if audit.syntax_extensions:
         failures.append("project declares syntax extensions (they change what Lean text means to importers, the "
-                        f"checks' cases included): {', '.join(audit.syntax_extensions)}")
+                        f"checks' cases included): {', '.join(map(str, audit.syntax_extensions))}")
     failures += [f"#print axioms disagrees: {m}" for m in audit.cross_check_mismatches]
     if checks.lean_killed or checks.lean_header_errors:
         failures.append(f"differential Lean run failed: {checks.lean_killed or checks.lean_header_errors[0]}")

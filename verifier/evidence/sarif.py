@@ -87,8 +87,8 @@ def _audit_findings(audit: AuditReport, replay: ReplayReport | None, build: Buil
                    f"({o.verdict}: {o.why})", file=o.file, line=o.line) for o in audit.options if o.fails]
     files = {m.module: m.file for m in build.modules}
     for x in audit.syntax_extensions:
-        out.append(Finding("syntax-extension", x, f"the project declares a syntax extension: {x}",
-                           file=files.get(x.rsplit("(", 1)[-1].rstrip(")"), "")))
+        out.append(Finding("syntax-extension", str(x), f"the project declares a syntax extension: {x}",
+                           file=files.get(x.module, "")))
     if replay is not None:
         for f in replay.failures:
             file, line = sites.get(source_name(f.name), ("", 0))

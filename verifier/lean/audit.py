@@ -138,6 +138,19 @@ class MissingTheorem:
 
 
 @dataclass(frozen=True)
+class SyntaxExtension:
+    """A project constant that changes what Lean text means: a macro, parser, elaborator, ... (`kind`,
+    one of `SYNTAX_EXTENSIONS`' values)."""
+
+    kind: str
+    name: str
+    module: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} `{self.name}` ({self.module})"
+
+
+@dataclass(frozen=True)
 class AuditReport:
     lean_version: str
     githash: str
@@ -149,7 +162,7 @@ class AuditReport:
     cross_checked: bool = False
     cross_check_mismatches: tuple[str, ...] = field(default_factory=tuple)
     options: tuple[SourceOption, ...] = ()
-    syntax_extensions: tuple[str, ...] = ()  # "kind `name` (module)", see SYNTAX_EXTENSIONS
+    syntax_extensions: tuple[SyntaxExtension, ...] = ()
 
     def theorem(self, name: str) -> TheoremAudit | None:
         return next((t for t in self.theorems if t.name == name), None)
@@ -313,8 +326,8 @@ def audit_build(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditRe
             theorems.append(auditor.audit(found[1], module.module, module.file, decl.line))
     declared = sorted(source_name(n) for n, (_, c) in library.project_constants.items()
                       if c.kind == "axiom" and not _is_auxiliary(n))
-    extensions = sorted(f"{kind} `{n}` ({mod})" for n, (mod, c) in library.project_constants.items()
-                        if (kind := syntax_extension(c)) is not None)
+    extensions = sorted((SyntaxExtension(kind, n, mod) for n, (mod, c) in library.project_constants.items()
+                         if (kind := syntax_extension(c)) is not None), key=lambda x: (x.module, x.name))
     any_module = next(iter(library.project_modules.values()), None)
     header = any_module.o.header if any_module else None
     return AuditReport(header.lean_version if header else "", header.githash if header else "",
