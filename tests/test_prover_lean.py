@@ -224,3 +224,68 @@ def test_ray_workers_match_a_serial_run_and_survive_a_crash(project, toolchain, 
         assert rec.proved and rec.result.script == serial[key].result.script, (key, rec.verification)
     assert parallel["total_append"].worker.split(":")[-1] != str(killed[0])  # run again in a live process
     assert parallel["total_append"].attempts == 2 and parallel["helper"].attempts == 1
+
+
+RECURSIVE = """
+def evens {α : Type} : List α → List α
+  | a :: _ :: rest => a :: evens rest
+  | [a] => [a]
+  | [] => []
+
+theorem Pv.evens_le (l : List Int) : (evens l).length ≤ l.length := by
+  sorry
+
+theorem Pv.mask (n : Nat) : n &&& 15 = n % 16 := by
+  sorry
+
+theorem Pv.square (a : Int) : 0 ≤ a * a := by
+  sorry
+"""
+
+
+def test_policy_families_run_in_lean(project, toolchain, session):
+    """The policy's functional induction, literal masks and sign splits are real Lean that does what the
+    policy means: each closes its goal where the plainer tactic beside it does not."""
+    from lean_dojo import LeanError, ProofFinished, TacticState
+
+    from prover.env.states import StateEnv
+    from prover.session import make_policy, seed_priors
+    from prover.target import load_target
+
+    file = project / "Pv" / "Recursive.lean"
+    file.write_text((project / "Pv" / "Goals.lean").read_text() + RECURSIVE)
+    try:
+        priors = seed_priors(project)
+
+        def offered(name: str) -> tuple[StateEnv, TacticState, list[str]]:
+            target = load_target(file, name)
+            env = StateEnv(target, session)
+            root = env.init_state()
+            policy = make_policy(toolchain, target, priors)
+            return env, root, [c.tactic for c in policy.candidates(env.goal(root), root=True)]
+
+        env, root, tactics = offered("Pv.evens_le")
+        by_recursion = "fun_induction evens <;> simp_all [evens] <;> omega"
+        assert by_recursion in tactics
+        assert isinstance(env.run_tac(root, by_recursion), ProofFinished)
+        assert isinstance(env.run_tac(root, "induction l <;> simp_all [evens] <;> omega"), LeanError)
+        env.close()
+
+        env, root, tactics = offered("Pv.mask")
+        mask = "rw [show (15 : Nat) = 2 ^ 4 - 1 from rfl, Nat.and_two_pow_sub_one_eq_mod]"
+        assert mask in tactics and isinstance(env.run_tac(root, mask), ProofFinished)
+        assert isinstance(env.run_tac(root, "omega"), LeanError)
+        env.close()
+
+        env, root, tactics = offered("Pv.square")
+        split = "rcases Int.le_total 0 a with h | h"
+        assert split in tactics and isinstance(env.run_tac(root, "grind"), LeanError)
+        cases = env.goals(env.run_tac(root, split))
+        policy = make_policy(toolchain, load_target(file, "Pv.square"), priors)
+        for case, lemma in zip(cases, ("Int.mul_nonneg", "Int.mul_nonneg_of_nonpos_of_nonpos"), strict=True):
+            forward = [c.tactic for c in policy.candidates(env.goal(case))]
+            closing = f"have := {lemma} h h; omega"
+            assert closing in forward and isinstance(env.run_tac(case, closing), ProofFinished)
+        env.close()
+    finally:
+        file.unlink()
