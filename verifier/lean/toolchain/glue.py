@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from verifier.errors import UserError
 
 STOCK_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCHED_SHA256 = "96b7ab64a02cab3ca2d50ca0d5ec449a3e837673e26324a5f2d83847150c5754"
+PATCHED_SHA256 = "bc971aa153d5e4cecd97b8bb641e26e3fc44a66c6c2d3296b339a884c4eb08a0"
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,17 @@ def _blocking_stdin(text: str) -> str:
     )
 
 
+_STOCK_PTHREAD = 'new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread"})'
+
+
+def _worker_stack(text: str) -> str:
+    # Lean elaborates on pthread workers, which Node gives a 4 MB stack by default: a deep recursion (grind
+    # matching list lemmas) ended the whole process with "Maximum call stack size exceeded" instead of
+    # failing the tactic. A worker's stack is reserved, not committed, so a large limit costs nothing.
+    return _replace_once(text, _STOCK_PTHREAD, _STOCK_PTHREAD[:-2] + ',resourceLimits:{stackSizeMb:256}})',
+                         "worker-stack")
+
+
 FIXES: tuple[GlueFix, ...] = (
     GlueFix("dlsym-map", "O(1) symbol look-up instead of a scan of 201,110 exports", _dlsym_map),
     GlueFix("thread-pool", "pthread pool of 2 instead of 4 on 2-core machines", _pool_of_two),
@@ -123,6 +134,8 @@ FIXES: tuple[GlueFix, ...] = (
     GlueFix("quiet-debug", "glue debug prints off stdout, so --json lines stay parseable", _quiet_glue_debug),
     GlueFix("raw-stdout-flush", "a flush never inserts a newline into Lean's output", _raw_stdout_flush),
     GlueFix("blocking-stdin", "stdin waits for data instead of reporting end of file", _blocking_stdin),
+    GlueFix("worker-stack", "256 MB of stack for Lean's threads, so deep recursion fails a tactic, not Lean",
+            _worker_stack),
 )
 
 
