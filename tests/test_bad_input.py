@@ -117,6 +117,7 @@ BAD_ENV = {
     "QUANTPROOF_CACHE": ("relative/cache", "must be an absolute path"),
     "XDG_CACHE_HOME": (__file__, "exists and is not a folder"),
     "QUANTPROOF_GLUE_DEBUG": ("yes", "set it to 1, or leave it unset"),
+    "QUANTPROOF_LEAN_STACK_MB": ("0", "must be a positive, finite number of MB"),
     "RAY_AUTH_MODE": ("tokens", "use one of: token, disabled"),
 }
 

@@ -66,6 +66,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("QUANTPROOF_TOOLCHAIN", "force the Lean toolchain", _choice("native", "portable")),
     Setting("QUANTPROOF_CACHE", "where quantproof keeps the portable Lean, indexes and priors", _folder),
     Setting("XDG_CACHE_HOME", "the cache base folder when QUANTPROOF_CACHE is unset", _folder),
+    Setting("QUANTPROOF_LEAN_STACK_MB", "stack of the portable Lean's threads, in MB (default 256; Node's is 4)",
+            _positive("MB")),
     Setting("QUANTPROOF_GLUE_DEBUG", "1: the portable Lean's glue prints its debug lines on stderr", _flag),
     # Ray's own (the two modes of the pinned Ray); read to say why a join was refused
     Setting("RAY_AUTH_MODE", "Ray's authentication mode: token to join a cluster with token authentication",

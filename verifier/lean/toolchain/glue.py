@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from verifier.errors import UserError
 
 STOCK_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCHED_SHA256 = "bc971aa153d5e4cecd97b8bb641e26e3fc44a66c6c2d3296b339a884c4eb08a0"
+PATCHED_SHA256 = "3aacbb1e6b340cfefd16950204565242bb95a20bc0dafc217d93446ca46eebb5"
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,9 @@ def _worker_stack(text: str) -> str:
     # Lean elaborates on pthread workers, which Node gives a 4 MB stack by default: a deep recursion (grind
     # matching list lemmas) ended the whole process with "Maximum call stack size exceeded" instead of
     # failing the tactic. A worker's stack is reserved, not committed, so a large limit costs nothing.
-    return _replace_once(text, _STOCK_PTHREAD, _STOCK_PTHREAD[:-2] + ',resourceLimits:{stackSizeMb:256}})',
-                         "worker-stack")
+    # QUANTPROOF_LEAN_STACK_MB overrides it (a test brings back Node's default to make Lean crash on demand).
+    limit = "resourceLimits:{stackSizeMb:Number(process.env.QUANTPROOF_LEAN_STACK_MB)||256}"
+    return _replace_once(text, _STOCK_PTHREAD, _STOCK_PTHREAD[:-2] + "," + limit + "})", "worker-stack")
 
 
 FIXES: tuple[GlueFix, ...] = (
