@@ -66,3 +66,15 @@ def test_no_lean_process_outlives_the_command(tmp_path, toolchain, sig):
     finally:
         if cli.poll() is None:
             cli.kill()
+
+
+def test_no_child_starts_once_the_command_is_stopping():
+    """After SIGTERM or Ctrl-C a job that sees its Lean killed must not start another (a retry, a fresh warm
+    worker): the command would wait for it before it could exit."""
+    code = ("from verifier.lean.process import Stopping, spawn, stop_starting\n"
+            "p = spawn(['sleep', '0']); p.wait()\n"
+            "stop_starting()\n"
+            "try:\n    spawn(['sleep', '0'])\nexcept Stopping as exc:\n    print('refused:', exc)\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "refused: quantproof is stopping: no new Lean process"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from verifier import settings
 from verifier.errors import UserError
-from verifier.lean.process import Limits, kill_all_children
+from verifier.lean.process import Limits, stop_starting
 from verifier.lean.worker import warm_workers
 from verifier.serial import to_jsonable
 
@@ -381,7 +381,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
-    kill_all_children()
+    stop_starting()
     raise SystemExit(128 + signum)
 
 
@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quantproof: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        kill_all_children()
+        stop_starting()
         print("quantproof: interrupted; Lean processes stopped", file=sys.stderr)
         return 130
     except BrokenPipeError:

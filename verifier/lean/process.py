@@ -81,6 +81,18 @@ class _Live:
 
 
 _LIVE = _Live()
+_STOPPING = threading.Event()  # the command is ending: no child may start any more
+
+
+class Stopping(RuntimeError):
+    """A child was to start after the command began to end (SIGTERM, Ctrl-C)."""
+
+
+def stop_starting() -> None:
+    """From now on `spawn` refuses, so a job that sees its Lean killed cannot start another one (a retry, a
+    fresh worker) while the command unwinds; then kill every child still running."""
+    _STOPPING.set()
+    kill_all_children()
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -214,11 +226,16 @@ def spawn(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Pat
           **popen: Any) -> subprocess.Popen:
     """Start a child in its own process group, killed with this process, and known to `kill_all_children`.
     Run `watch` on it and end it with `stop`."""
+    if _STOPPING.is_set():
+        raise Stopping("quantproof is stopping: no new Lean process")
     proc = _SPAWN_THREAD.call(lambda: subprocess.Popen(
         list(argv), cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True,
         preexec_fn=_die_with_parent, **popen))
     with _LIVE.lock:
         _LIVE.procs.add(proc)
+    if _STOPPING.is_set():  # the stop came while it started: it is not left behind
+        _kill_group(proc)
+        raise Stopping("quantproof is stopping: no new Lean process")
     return proc
 
 
