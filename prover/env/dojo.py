@@ -21,6 +21,7 @@ from prover.goals import Goal, parse_goals
 
 class DojoEnv(ProofEnv):
     one_at_a_time = True
+
     def __init__(self, theorem: Any, dojo_factory: Callable[..., Any] | None = None, timeout: int = 60) -> None:
         if dojo_factory is None:
             from lean_dojo import Dojo

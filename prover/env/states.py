@@ -62,8 +62,9 @@ class _Result:
 
 
 class StateEnv(ProofEnv):
-    one_at_a_time = True
     """One theorem's proof states in a (possibly shared) Lean session."""
+
+    one_at_a_time = True
 
     def __init__(self, target: Target, session: LeanSession, *, heartbeats: int = 100_000,
                  request_deadline_s: float = 60.0) -> None:

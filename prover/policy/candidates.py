@@ -126,10 +126,10 @@ def recursion(goal: Goal, defs_used: list[str], simp_set: str) -> list[tuple[str
     the definition's own recursion (two steps at a time, several arguments), where `induction` on a
     variable does not."""
     out: list[tuple[str, float]] = []
+    defs = ", ".join(defs_used)
     for name in defs_used:
         if not re.search(rf"(?<![\w.]){re.escape(name)}\s+[\w(\[]", goal.target):
             continue  # not applied in the target: nothing to induct along
-        defs = ", ".join(defs_used)
         out += [(f"fun_induction {name}", 1.4), (f"fun_induction {name} <;> {simp_set}", 1.2),
                 (f"fun_induction {name} <;> {simp_set} <;> omega", 1.0),
                 (f"fun_induction {name} <;> grind [{defs}]", 0.9)]

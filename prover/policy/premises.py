@@ -23,6 +23,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,13 +139,18 @@ class PremiseIndex:
         other.local = list(local)
         return other
 
+    def _rarity(self, consts: Iterable[str]) -> float:
+        return sum(self.idf.get(c, 0.0) for c in consts)
+
     def _fit(self, lemma: Shape, goal: Shape) -> float:
         """Shared constants by rarity, less the lemma's constants the goal lacks."""
         own = lemma.consts - RELATION_CONSTS
-        hit = sum(self.idf.get(c, 0.0) for c in own & goal.consts)
-        miss = sum(self.idf.get(c, 0.0) for c in own - goal.consts - TYPE_CONSTS)
-        other_types = sum(self.idf.get(c, 0.0) for c in (own & TYPE_CONSTS) - goal.consts)
-        return hit - 0.7 * miss - 0.3 * other_types
+        other_types = self._rarity((own & TYPE_CONSTS) - goal.consts)
+        return self._overlap(own, goal.consts) - 0.3 * other_types
+
+    def _overlap(self, own: frozenset[str], goal: frozenset[str]) -> float:
+        """The rarity of the constants `own` shares with `goal`, less 0.7 times that of those it lacks."""
+        return self._rarity(own & goal) - 0.7 * self._rarity(own - goal - TYPE_CONSTS)
 
     def goal_shapes(self, goal: Goal) -> tuple[Shape, list[tuple[str, Shape]]]:
         from prover.policy.features import goal_features
@@ -192,11 +198,9 @@ class PremiseIndex:
         left = (lm.lhs or lm.shape.consts) - RELATION_CONSTS
         if "Nat.succ" in left:  # `n.succ` matches a printed `n + 1` (Lean unifies the two when rewriting)
             left = left - {"Nat.succ"} | {"HAdd.hAdd", "lit"}
-        hit = sum(self.idf.get(c, 0.0) for c in left & consts)
-        miss = sum(self.idf.get(c, 0.0) for c in left - consts - TYPE_CONSTS)
-        brought = sum(self.idf.get(c, 0.0) for c in lm.shape.consts - left - consts - RELATION_CONSTS - TYPE_CONSTS
-                      - {"Nat.succ"})
-        return hit - 0.7 * miss - 0.2 * brought
+        whole = lm.shape.consts - RELATION_CONSTS - {"Nat.succ"}
+        brought = self._rarity(whole - left - consts - TYPE_CONSTS)
+        return self._overlap(left, consts) - 0.2 * brought
 
     def forward(self, goal: Shape, hyps: list[tuple[str, Shape]], k: int) -> list[str]:
         if not hyps:
