@@ -240,15 +240,20 @@ theorem Pv.mask (n : Nat) : n &&& 15 = n % 16 := by
 
 theorem Pv.square (a : Int) : 0 ≤ a * a := by
   sorry
+
+theorem Pv.divmod (n : Nat) : ∃ q r, r < 5 ∧ n = 5 * q + r := by
+  sorry
 """
 
 
 def test_policy_families_run_in_lean(project, toolchain, session):
-    """The policy's functional induction, literal masks and sign splits are real Lean that does what the
-    policy means: each closes its goal where the plainer tactic beside it does not."""
+    """The policy's functional induction, literal masks, sign splits and witness sweeps are real Lean that
+    does what the policy means: each closes its goal where the plainer tactic beside it does not; a sweep
+    narrows to the one witness pair that closes the goal alone."""
     from lean_dojo import LeanError, ProofFinished, TacticState
 
     from prover.env.states import StateEnv
+    from prover.search.engine import MCTS
     from prover.session import make_policy, seed_priors
     from prover.target import load_target
 
@@ -286,6 +291,17 @@ def test_policy_families_run_in_lean(project, toolchain, session):
             forward = [c.tactic for c in policy.candidates(env.goal(case))]
             closing = f"have := {lemma} h h; omega"
             assert closing in forward and isinstance(env.run_tac(case, closing), ProofFinished)
+        env.close()
+
+        target = load_target(file, "Pv.divmod")
+        env = StateEnv(target, session)
+        search = MCTS(env, make_policy(toolchain, target, priors))
+        root = search.graph.root
+        winner = "exact ⟨n / 5, n % 5, by omega⟩"
+        sweep = next(c for c in search.policy.candidates(root.goal, root=True) if winner in c.alternatives)
+        assert isinstance(env.run_tac(root.state, sweep.alternatives[0]), LeanError)
+        assert isinstance(env.run_tac(root.state, sweep.tactic), ProofFinished)
+        assert search.narrow(root, sweep).tactic == winner
         env.close()
     finally:
         file.unlink()

@@ -11,6 +11,7 @@ from prover.env.portable import Step, _render, statement_goal
 from prover.goals import parse_goals
 from prover.policy.candidates import CLOSERS, Candidate, Policy
 from prover.policy.priors import Priors, seed_from_sources, tactic_kind
+from prover.policy.sweeps import CHUNK, PAIRED, exists_arity
 from prover.search.engine import MCTS, BestFirst, Budget, SearchConfig
 from prover.search.tree import FAILED, OPEN, PROVED, Graph
 from tests.helpers import REPO
@@ -107,6 +108,22 @@ def test_witnesses_follow_the_types_and_numerals_in_context():
     by_list = [c.tactic for c in policy.candidates(parse_goals("n : Nat\n⊢ ∃ xs, xs.length = n")[0])]
     assert "refine ⟨List.replicate n 0, ?_⟩" in by_list
     assert not any("-n" in t for t in by_list)  # no negation of a natural number
+
+
+def test_witness_sweeps_cover_one_and_two_binders():
+    policy = Policy(Priors())
+    pairs = [c for c in policy.candidates(parse_goals("n : Nat\n⊢ ∃ q r, r < 3 ∧ n = 3 * q + r")[0]) if c.alternatives]
+    swept = [a for c in pairs for a in c.alternatives]
+    assert "exact ⟨n / 3, n % 3, by omega⟩" in swept and len(set(swept)) == PAIRED ** 2
+    assert all(len(c.alternatives) <= CHUNK and c.tactic == "first | " + " | ".join(c.alternatives) for c in pairs)
+    assert swept[0] == "exact ⟨n, n, by omega⟩"  # pairs by combined rank, best first, in the likelier sweep
+    assert pairs[0].prior > pairs[-1].prior
+    one = next(c for c in policy.candidates(parse_goals("k n : Nat\n⊢ ∃ m, k < m ∧ m ≤ n + 1")[0]) if c.alternatives)
+    assert "exact ⟨k + 1, by omega⟩" in one.alternatives and all(a.count(",") == 1 for a in one.alternatives)
+    assert tactic_kind(one.tactic) == "omega"
+    assert [exists_arity(t) for t in ("∃ x < n, x = 1", "∃ (x : Nat) (y : Int), x = y", "∃ x, ∃ y, x < y",
+                                      "∃ a b c, a = b + c", "n = 1")] == [1, 2, 2, 3, 0]
+    assert not any(c.alternatives for c in policy.candidates(parse_goals("n : Nat\n⊢ ∃ a b c, a = b + c")[0]))
 
 
 def test_priors_learn_and_seed_from_project_proofs():
@@ -388,3 +405,42 @@ def test_a_batch_stops_at_a_proof_and_carries_the_rest():
     whole = ScriptedEnv()  # a process per batch: the batch runs whole
     MCTS(whole, OncePolicy(), SearchConfig(batch_size=6)).run(Budget(seconds=30, lean_calls=200), "P")
     assert whole.batches[0] == ["omega", "simp", "grind", "induction n", "cases n"]
+
+
+class SweepEnv(ScriptedEnv):
+    """One goal, closed by one witness pair alone; a sweep closes it when any alternative it tries does."""
+
+    WINNER = "exact ⟨n / 3, n % 3, by omega⟩"
+
+    def __init__(self, one_at_a_time: bool) -> None:
+        super().__init__()
+        self.one_at_a_time = one_at_a_time
+        self.text = {0: "∃ q r, r < 3 ∧ n = 3 * q + r"}
+
+    def goal(self, state):
+        return parse_goals(f"n : Nat\n⊢ {self.text[state.id]}")[0]
+
+    def run_tacs(self, pairs):
+        self.batches.append([t for _, t in pairs])
+        self.calls += len(pairs)
+        return [ProofFinished(s.id) if self.WINNER in t.removeprefix("first | ").split(" | ") else LeanError("no")
+                for s, t in pairs]
+
+
+class SweepPolicy:
+    def candidates(self, goal, root=False):
+        return [c for c in Policy(Priors()).candidates(goal, root) if c.alternatives]
+
+
+def test_a_sweep_that_closes_a_goal_is_narrowed_to_its_witness():
+    """The script shows the one alternative that closes the goal, found in about log2(144) + 1 calls; a
+    backend that starts Lean per call keeps the sweep rather than pay for the narrowing."""
+    env = SweepEnv(one_at_a_time=True)
+    search = MCTS(env, SweepPolicy())
+    assert search.run(Budget(seconds=30, lean_calls=50), "divmod").proved
+    assert search.graph.proof()[0][0] == SweepEnv.WINNER
+    assert env.calls <= 6 * 3  # at most every sweep, then 5 halvings and the winner alone
+    batch = SweepEnv(one_at_a_time=False)
+    kept = MCTS(batch, SweepPolicy())
+    assert kept.run(Budget(seconds=30, lean_calls=50), "divmod").proved
+    assert kept.graph.proof()[0][0].startswith("first | ")

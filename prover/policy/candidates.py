@@ -16,6 +16,7 @@ from prover.goals import Goal
 from prover.policy.features import Features, goal_features
 from prover.policy.premises import PremiseIndex, Selection
 from prover.policy.priors import Priors, tactic_kind
+from prover.policy.sweeps import witness_sweeps
 from prover.policy.witnesses import witnesses
 
 CLOSERS = ("omega", "simp", "simp_all", "decide", "grind")
@@ -27,6 +28,7 @@ INDUCTIVE = ("Nat", "List")
 class Candidate:
     tactic: str
     prior: float
+    alternatives: tuple[str, ...] = ()  # a sweep's alternatives, in the order it tries them
 
 
 def _intro_names(f: Features, goal: Goal) -> list[str]:
@@ -201,9 +203,13 @@ class Policy:
             add(closer, 0.6)
         for tactic, weight in structural(goal, f, self.local_defs):
             add(tactic, weight)
+        sweeps: dict[str, tuple[str, ...]] = {}
+        for tactic, alts, weight in witness_sweeps(goal, f):
+            add(tactic, weight)
+            sweeps[tactic] = alts
         if self.premises is not None:
             for tactic, weight in premise_tactics(self.premises.select(goal, self.premise_count)):
                 add(tactic, weight)
         total = sum(weighted.values()) or 1.0
         ranked = sorted(weighted.items(), key=lambda kv: -kv[1])
-        return [Candidate(t, w / total) for t, w in ranked]
+        return [Candidate(t, w / total, sweeps.get(t, ())) for t, w in ranked]

@@ -27,7 +27,9 @@ KNOWN = {"intro", "intros", "omega", "simp", "simp_all", "decide", "grind", "con
          "norm_cast", "exact_mod_cast", "generalize", "specialize", "use", "left", "right", "injection", "nofun"}
 
 
-ALIASES = {"fun_induction": "induction", "fun_cases": "cases"}  # same family: one prior for both
+# same family: one prior for both. A witness sweep (`first | exact ⟨w, by omega⟩ | …`) is what `omega`
+# is for goals with `∃` in front, which `omega` alone never closes.
+ALIASES = {"fun_induction": "induction", "fun_cases": "cases", "first": "omega"}
 
 
 def tactic_kind(tactic: str) -> str:

@@ -15,6 +15,7 @@ from lean_dojo import LeanError, ProofFinished, TacticState
 
 from prover.env.base import ProofEnv
 from prover.policy.candidates import CLOSERS, Candidate, Policy
+from prover.policy.sweeps import sweep
 from prover.search.tree import FAILED, OPEN, PROVED, Edge, GoalNode, Graph
 
 
@@ -102,7 +103,7 @@ class Search:
             for edge in path:
                 edge.inflight = max(0, edge.inflight - 1)
             if isinstance(result, ProofFinished):
-                edge = self.graph.add_edge(node, candidate, [], PROVED)
+                edge = self.graph.add_edge(node, self.narrow(node, candidate), [], PROVED)
             elif isinstance(result, LeanError):
                 edge = self.graph.add_edge(node, candidate, [], FAILED, result.error[:300])
             else:
@@ -114,6 +115,26 @@ class Search:
             self.backpropagate(path, node, edge)
         for node in {id(n): n for n, _, _ in selection}.values():
             self.graph.settle_goal(node)
+
+    def narrow(self, node: GoalNode, candidate: Candidate) -> Candidate:
+        """A sweep that closed the goal, as its first alternative that closes it alone (found by halving,
+        then run once alone), so the script shows that one step; the sweep itself if they disagree."""
+        alts, tried = list(candidate.alternatives), False
+        if len(alts) < 2 or not self.env.one_at_a_time:  # a batch backend pays a Lean start per call
+            return candidate
+        while len(alts) > 1:
+            half = alts[: len(alts) // 2]
+            tried = self._closes(node, sweep(half))
+            alts = half if tried else alts[len(half):]
+        if not (tried or self._closes(node, alts[0])):
+            return candidate
+        return Candidate(alts[0], candidate.prior)
+
+    def _closes(self, node: GoalNode, tactic: str) -> bool:
+        result = self.env.run_tacs([(node.state, tactic)])[0]
+        if isinstance(result, TacticState):
+            self.env.release([result])
+        return isinstance(result, ProofFinished)
 
     def evaluate(self, selection: Selection) -> None:
         """Run a batch and integrate it. One candidate at a time where the backend runs them so, stopping at
