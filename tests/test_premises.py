@@ -10,7 +10,7 @@ from prover.policy.candidates import Policy, premise_tactics
 from prover.policy.features import goal_features
 from prover.policy.premises import PremiseIndex, Selection, library_lemmas
 from prover.policy.priors import Priors
-from prover.policy.shapes import Lemma, Reader, Shape
+from prover.policy.shapes import Lemma, Reader, Shape, value_types
 from prover.policy.witnesses import witnesses
 from verifier.lean.toolchain.cache import cache_root
 
@@ -35,6 +35,18 @@ def test_goal_text_is_read_back_to_constants():
     assert shape("¬a = b").relation == "Not"
     assert shape("a + b + 1 < 7").sides == ("HAdd.hAdd", "lit")
     assert shape("(a + b) * 2 = 0").sides == ("HMul.hMul", "lit")  # the operator outside the brackets
+
+
+def test_a_conversion_to_nat_makes_its_values_natural():
+    ints = {"Int": ("a", "w"), "Nat": ("n",)}
+    assert value_types("(a * w).natAbs ≤ 1024", ints) == ("Nat",) and value_types("a ≤ 3", ints) is None
+    assert value_types("a.toNat + a ≤ 3", ints) == ("Nat", "Int")  # `a` also counts as an integer
+    assert value_types("Int.natAbs a ≤ n", ints) == ("Nat",)
+    reader = Reader(KNOWN | {"Int", "Nat"})
+    conv = reader.shape("a.natAbs ≤ 128", ("Int",), frozenset({"a"}), ("Nat",))
+    assert "Int.natAbs" in conv.consts  # the field still resolves through the argument's type
+    assert "Nat" in conv.consts and "Int" not in conv.consts
+    assert "Int" in reader.shape("a ≤ 128", ("Int",), frozenset({"a"})).consts
 
 
 def _lemma(name: str, rel: str, sides: tuple[str, ...], consts: set[str], hyps: tuple[Shape, ...] = (),
@@ -110,6 +122,9 @@ def test_library_index_from_the_toolchain(toolchain):
         "n : Nat\n⊢ n % 8 < 8": ("closing", "Nat.mod_lt"),
         "xs : List Nat\nf : Nat → Nat\n⊢ (List.map f xs).length = xs.length": ("rewriting", "List.length_map"),
         "a b c d : Nat\nh1 : a ≤ b\nh2 : c ≤ d\n⊢ a * c ≤ b * d": ("forward", "Nat.mul_le_mul h1 h2"),
+        # natural numbers made of integers: Nat's lemmas, not Int's (which ranked first before)
+        "a w : Int\nha : a.natAbs ≤ 128\nhw : w.natAbs ≤ 8\n⊢ a.natAbs * w.natAbs ≤ 1024":
+            ("forward", "Nat.mul_le_mul ha hw"),
     }
     for text, (kind, want) in cases.items():
         sel = index.select(parse_goals(text)[0])

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prover.goals import Goal
-from prover.policy.shapes import Lemma, Reader, Shape, lemma_of
+from prover.policy.shapes import Lemma, Reader, Shape, lemma_of, value_types
 from verifier.atomic_write import write_text_atomic
 
 INDEX_VERSION = 2  # 2: equations' left-side constants
@@ -159,9 +159,12 @@ class PremiseIndex:
         types = tuple(t for t in f.vars_by_type if t[:1].isupper())
         types += tuple(t for t in TYPE_CONSTS if f"uses-{t}" in f.tags and t not in types)
         locals_ = frozenset(n for vs in f.vars_by_type.values() for n in vs)
-        hyps = [(name, self.reader.shape(type_, types, locals_)) for name, type_ in f.props]
+        def read(text: str) -> Shape:
+            return self.reader.shape(text, types, locals_, value_types(text, f.vars_by_type))
+
+        hyps = [(name, read(type_)) for name, type_ in f.props]
         hyps = [(name, s) for name, s in hyps if s.relation != "other"]  # `f : Nat → Nat` is data
-        return self.reader.shape(goal.target, types, locals_), hyps
+        return read(goal.target), hyps
 
     def closing(self, goal: Shape, k: int) -> list[str]:
         if not goal.sides:

@@ -149,6 +149,23 @@ _TOKEN_RE = re.compile("|".join(re.escape(t) for t in _TOKENS))
 _NAMED = {"max": "Max.max", "min": "Min.min", "ite": "ite", "if": "ite", "fun": "_", "¬": "Not", "↑": "cast",
           "decide": "Decidable.decide", "id": "id"}
 NAMESPACES = ("List", "Nat", "Int", "Array", "Option", "Fin", "BitVec", "String", "Bool", "Prod", "Rat", "Std")
+# Conversions whose value is a natural number whatever their argument's type: what a text compares
+# through them is a `Nat`, so `Nat`'s lemmas fit it rather than those of the argument's type.
+_TO_NAT = re.compile(r"\bInt\.(?:natAbs|toNat)\s+(?:\([^()]*\)|[\w']+)|(?:\([^()]*\)|[\w'.]+)\.(?:natAbs|toNat)\b")
+
+
+def value_types(text: str, vars_by_type: dict[str, tuple[str, ...]] | dict[str, list[str]]) -> tuple[str, ...] | None:
+    """The types a text compares values of, where it converts them to `Nat` (`a.natAbs`, `(a * w).toNat`):
+    `Nat`, and the types of the variables it also uses outside a conversion. None when it converts
+    nothing (then every type in context counts, as before)."""
+    if not _TO_NAT.search(text):
+        return None
+    rest, before = text, None
+    while rest != before:
+        before, rest = rest, _TO_NAT.sub(" § ", rest)
+    outside = [t for t, vs in vars_by_type.items() if t[:1].isupper()
+               and any(re.search(rf"(?<![\w.']){re.escape(v)}(?![\w'])", rest) for v in vs)]
+    return tuple(dict.fromkeys(["Nat", *outside]))
 
 
 def _top_level(text: str) -> list[tuple[int, str]]:
@@ -241,7 +258,7 @@ class Reader:
             return "_"
         return self.resolve(word, types)
 
-    def consts(self, text: str, types: tuple[str, ...]) -> frozenset[str]:
+    def consts(self, text: str, types: tuple[str, ...], present: tuple[str, ...] | None = None) -> frozenset[str]:
         out = {c for _, _, t, c in BINARY if t in text and c not in ("Eq", "Iff", "→", "HSub.hSub")}
         if re.search(r"\S\s+-\s", text):
             out.add("HSub.hSub")
@@ -257,12 +274,15 @@ class Reader:
             resolved = self.resolve(field, types)
             if resolved != "_":
                 out.add(resolved)
-        out |= {t for t in types if t in self.known}
+        out |= {t for t in (types if present is None else present) if t in self.known}
         return frozenset(out)
 
-    def shape(self, text: str, types: tuple[str, ...], locals_: frozenset[str]) -> Shape:
+    def shape(self, text: str, types: tuple[str, ...], locals_: frozenset[str],
+              present: tuple[str, ...] | None = None) -> Shape:
+        """`types` resolve `x.f`; `present`, when given, are the types the text's values have (see
+        `value_types`), else all of `types`."""
         text = text.strip()
-        consts = self.consts(text, types)
+        consts = self.consts(text, types, present)
         if text.startswith("¬"):
             return Shape("Not", (self.head(text[1:], types, locals_),), consts)
         parts = _split(text)
