@@ -302,6 +302,9 @@ def test_policy_families_run_in_lean(project, toolchain, session):
         assert isinstance(env.run_tac(root.state, sweep.alternatives[0]), LeanError)
         assert isinstance(env.run_tac(root.state, sweep.tactic), ProofFinished)
         assert search.narrow(root, sweep).tactic == winner
+        # past 256 bytes, with `⟨` straddling each 256-byte read of stdin: Lean gets the bytes as sent
+        long = "first | " + " | ".join(["exact ⟨0, 0, rfl⟩"] * 60) + " | " + winner
+        assert isinstance(env.run_tac(root.state, long), ProofFinished)
         env.close()
     finally:
         file.unlink()

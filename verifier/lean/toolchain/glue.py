@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from verifier.errors import UserError
 
 STOCK_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCHED_SHA256 = "3aacbb1e6b340cfefd16950204565242bb95a20bc0dafc217d93446ca46eebb5"
+PATCHED_SHA256 = "8ed6ec91e1a5c6533ae2beb267a00c302120cfebf51819fc62efb4c8ea225d3b"
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,18 @@ def _worker_stack(text: str) -> str:
     return _replace_once(text, _STOCK_PTHREAD, _STOCK_PTHREAD[:-2] + "," + limit + "})", "worker-stack")
 
 
+def _stdin_bytes(text: str) -> str:
+    # The glue decoded each 256-byte read of stdin as UTF-8 on its own, so a character whose bytes straddled
+    # two reads became two U+FFFD: a request over 256 bytes with `⟨`, `∀` or `≤` at the wrong offset reached
+    # Lean corrupted ("cannot parse the tactic", or a preamble that no longer elaborates). Hand Lean the
+    # bytes as read; its own reader decodes the whole line.
+    raw = _replace_once(text, 'if(bytesRead>0){result=buf.slice(0,bytesRead).toString("utf-8")}',
+                        "if(bytesRead>0){result=Array.from(buf.subarray(0,bytesRead))}", "stdin-bytes")
+    return _replace_once(raw, "FS_stdin_getChar_buffer=intArrayFromString(result,true)",
+                         'FS_stdin_getChar_buffer=typeof result=="string"?intArrayFromString(result,true):result',
+                         "stdin-bytes")
+
+
 FIXES: tuple[GlueFix, ...] = (
     GlueFix("dlsym-map", "O(1) symbol look-up instead of a scan of 201,110 exports", _dlsym_map),
     GlueFix("thread-pool", "pthread pool of 2 instead of 4 on 2-core machines", _pool_of_two),
@@ -137,6 +149,7 @@ FIXES: tuple[GlueFix, ...] = (
     GlueFix("blocking-stdin", "stdin waits for data instead of reporting end of file", _blocking_stdin),
     GlueFix("worker-stack", "256 MB of stack for Lean's threads, so deep recursion fails a tactic, not Lean",
             _worker_stack),
+    GlueFix("stdin-bytes", "stdin reaches Lean as bytes, not decoded 256 bytes at a time", _stdin_bytes),
 )
 
 
