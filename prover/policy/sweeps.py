@@ -18,7 +18,7 @@ from prover.policy.witnesses import witnesses
 
 SINGLE = 16  # witnesses swept for one binder
 PAIRED = 12  # per binder for two: up to 144 pairs
-CHUNK = 24  # alternatives per sweep: the session's tactic parser refuses a `first` of about 45
+CHUNK = 24  # alternatives per sweep: about one call's cost, and about five calls to narrow
 _BINDERS = re.compile(r"^∃\s*(.+?),\s*")
 
 
