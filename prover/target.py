@@ -7,15 +7,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifier.errors import UserError
-from verifier.lean.source import blank_comments, scan_declarations
+from verifier.lean.source import IN_PREFIX, NAME, blank_comments, scan_declarations
 
 _OPEN, _CLOSE = "([{⟨⦃", ")]}⟩⦄"
-_HEAD = re.compile(r"\b(?:theorem|lemma)\s+[^\s:({\[⦃]+")
+_HEAD = re.compile(rf"\b(?:theorem|lemma)\s+{NAME}")
+_IN_COMMAND = re.compile(rf"\s*({IN_PREFIX})")
+_SCOPE = re.compile(r"^(?:(?:noncomputable|public|private)\s+)?(namespace|section|end)\b", re.MULTILINE)
+_VARIABLE = re.compile(r"^variable\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Target:
-    """`theorem name <statement> := <proof>` at `line` of `file`; `preamble` is all the text before it."""
+    """`theorem name <statement> := <proof>` at `line` of `file`; `preamble` is all the text before it,
+    with the theorem's own `open X in` / `set_option o v in` as plain commands at its end. `statement`
+    starts with the section variables (`variable (n : Nat)`) it mentions, as Lean adds them."""
 
     file: Path
     name: str
@@ -83,8 +88,95 @@ def load_target(file: Path, name: str) -> Target:
     # the declaration's proof ends before the next declaration; keep trailing blank lines outside it
     proof = text[sig_end + 2: decl_end].rstrip()
     decl_end = sig_end + 2 + len(proof)
-    return Target(file, decl.name, text[after_name:sig_end].strip(), _without_docstring(text[:decl_start]),
+    preamble = _without_docstring(text[:decl_start]) + _scoped_commands(clean[decl_start: head.start()])
+    statement = text[after_name:sig_end].strip()
+    binders = section_variables(blank_comments(preamble), statement)
+    return Target(file, decl.name, f"{binders} {statement}" if binders else statement, preamble,
                   decl.line, proof, decl_start, decl_end, sig_end)
+
+
+def _scoped_commands(prefix: str) -> str:
+    """`open Nat in` and the like before the theorem's keyword, as the commands they scope (`open Nat`),
+    for the text the search elaborates the statement and tactics after."""
+    commands = []
+    while match := _IN_COMMAND.match(prefix):
+        commands.append(re.sub(r"\s+in\s*$", "", match.group(1).strip()))
+        prefix = prefix[match.end():]
+    return "".join(f"\n{c}\n" for c in commands)
+
+
+def _binder_groups(text: str) -> list[str]:
+    """The bracketed binder groups at the start of `text` (`(n m : Nat) {α : Type} [Inhabited α]`)."""
+    groups, depth, start = [], 0, None
+    for i, ch in enumerate(text):
+        if depth == 0 and ch.isspace():
+            continue
+        if ch in _OPEN:
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth == 0 and start is not None:
+                groups.append(text[start: i + 1])
+        elif depth == 0:
+            break
+    return groups
+
+
+def _split_group(group: str) -> tuple[str, list[str], str]:
+    """`(n m : Nat)` -> ("(", ["n", "m"], "Nat"); an instance binder without a name has no names."""
+    inner = group[1:-1]
+    names, sep, type_ = inner.partition(" : ")
+    if not sep:
+        return group[0], [], inner.strip()
+    return group[0], names.split(), type_.strip()
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w.'₀-₉]){re.escape(name)}(?![\w'₀-₉!?])", text) is not None
+
+
+def section_variables(preamble: str, statement: str) -> str:
+    """The binders of the `variable` commands in scope at the end of `preamble` (comments blanked) that
+    `statement` uses, directly or through another variable's type, as Lean includes them in a theorem."""
+    scopes: list[list[str]] = [[]]
+    events = sorted([(m.start(), m.group(1)) for m in _SCOPE.finditer(preamble)]
+                    + [(m.start(), "variable") for m in _VARIABLE.finditer(preamble)])
+    for offset, what in events:
+        if what in ("namespace", "section"):
+            scopes.append([])
+        elif what == "end":
+            if len(scopes) > 1:
+                scopes.pop()
+        else:
+            line_end = re.search(r"\n(?=\S)", preamble[offset:])
+            body = preamble[offset + len("variable"): offset + line_end.start() if line_end else len(preamble)]
+            scopes[-1].extend(_binder_groups(body))
+    own = {n for g in _binder_groups(statement) for n in _split_group(g)[1]}
+    groups = [_split_group(g) for scope in scopes for g in scope]
+    used = {n for _, names, _ in groups for n in names if n not in own and _mentions(statement, n)}
+    names = _all_names(groups)
+    while True:  # the types of used variables use others (`(l : List α)` needs `α`)
+        grown = used | {n for _, group, t in groups if used & set(group) for n in names if _mentions(t, n)}
+        if grown == used:
+            break
+        used = grown
+    out = []
+    for bracket, group, type_ in groups:
+        if bracket == "[":  # an instance binder: kept when every variable it mentions is
+            mentioned = [n for n in names if n not in group and _mentions(type_, n)]
+            if mentioned and all(n in used for n in mentioned):
+                out.append(f"[{' '.join(group)} : {type_}]" if group else f"[{type_}]")
+            continue
+        mine = [n for n in group if n in used]
+        if mine:
+            out.append(f"{bracket}{' '.join(mine)} : {type_}{_CLOSE[_OPEN.index(bracket)]}")
+    return " ".join(out)
+
+
+def _all_names(groups: list[tuple[str, list[str], str]]) -> list[str]:
+    return [n for _, names, _ in groups for n in names]
 
 
 def _without_docstring(preamble: str) -> str:

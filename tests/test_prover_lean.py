@@ -192,6 +192,71 @@ def test_coupled_goals_stay_together(project, toolchain, session):
         file.unlink()
 
 
+SCOPED = """module
+
+namespace Pv
+
+variable {α : Type} (xs : List α) (k : Nat)
+
+theorem uses_variables : (xs ++ []).length = xs.length := by
+  sorry
+
+theorem autobound (l : List β) : l.reverse.reverse = l := by
+  sorry
+
+open Nat in
+theorem opened : succ k ≠ 0 := by
+  sorry
+
+theorem «odd name» (n : Nat) : n ≤ n + 1 := by
+  sorry
+open Nat
+
+theorem after_open (n : Nat) : pred (succ n) = n := by
+  sorry
+
+end Pv
+"""
+
+
+def test_theorems_in_scope_start_as_lean_reads_them(project, toolchain, session):
+    """Section variables, `open … in`, auto-bound implicits and «quoted» names reach the session's goal as
+    the file means them, an elaboration error is an error (not a goal about `sorry`), and a proof written
+    back keeps the command after the theorem (`open Nat`, which the next theorem needs)."""
+    from dataclasses import replace
+
+    from lean_dojo import ProofFinished
+
+    from prover.env.states import StartError, StateEnv
+    from prover.target import load_target
+    from prover.verify import verify
+
+    file = project / "Pv" / "Scoped.lean"
+    file.write_text(SCOPED)
+    try:
+        hyps = {}
+        for name, tactic in [("uses_variables", "simp"), ("autobound", "simp"), ("opened", "omega"),
+                             ("«odd name»", "omega")]:
+            env = StateEnv(load_target(file, name), session)
+            goal = env.goal(env.init_state())
+            hyps[name] = [(h.names[0], h.type) for h in goal.hyps]
+            assert "sorry" not in str(goal), goal
+            assert isinstance(env.run_tac(env.init_state(), tactic), ProofFinished), name
+            env.close()
+        assert hyps["uses_variables"] == [("α", "Type"), ("xs", "List α")]  # not `k`: the statement does not use it
+        assert hyps["autobound"][1] == ("l", "List β") and hyps["opened"] == [("k", "Nat")]
+        bad = session.start_proof("(n : Nat) : n = Nat.no_such_constant")
+        assert bad.state is None and "no_such_constant" in (bad.error or "")
+        with pytest.raises(StartError):  # a dotted unknown name is no auto-bound implicit
+            StateEnv(replace(load_target(file, "after_open"), statement="(n : Nat) : n = zzz.q"), session)
+        target = load_target(file, "«odd name»")
+        assert target.name == "Pv.«odd name»" and target.proof.strip() == "by\n  sorry"
+        verdict = verify(toolchain, project, target, "  omega")
+        assert verdict.ok and "theorem after_open" in verdict.new_text, verdict.message
+    finally:
+        file.unlink()
+
+
 def test_ray_workers_match_a_serial_run_and_survive_a_crash(project, toolchain, session):
     """Two Ray actors, each with its own warm session, find the same proofs as the serial path; an actor
     killed with a search in flight is restarted and the search runs again, on the other actor."""

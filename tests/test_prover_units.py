@@ -71,6 +71,34 @@ def test_refusal_is_by_token():
         assert refused(fine) is None, fine
 
 
+def test_a_target_reads_its_scope_and_ends_before_the_next_command(tmp_path):
+    """A theorem's text ends where the next command starts (a written-back proof keeps an `open` or
+    `#check` after it); `open … in` belongs to the theorem and reaches the search as a command; section
+    variables the statement uses, and those their types use, come first in the statement."""
+    from prover.target import load_target, section_variables
+    from verifier.lean.source import scan_declarations
+
+    text = ("module\nnamespace A\nvariable {α : Type} [Inhabited α] (xs : List α) (k : Nat)\n"
+            "theorem one : xs.length = xs.length := by\n  sorry\nopen Nat\n#check succ\n"
+            "set_option maxHeartbeats 1000 in\nopen Nat in\n/-- doc -/\n"
+            "@[simp] theorem two (n : Nat) : succ n ≠ k := by\n"
+            "  sorry\nnoncomputable section\ntheorem «three x» : True := trivial\nend\n"
+            "public section\ntheorem four : True := trivial\nend\nend A\ntheorem five : True := trivial\n")
+    decls = {d.name: (d.line, d.end_line) for d in scan_declarations(text)}
+    assert decls == {"A.one": (4, 5), "A.two": (8, 12), "A.«three x»": (14, 14), "A.four": (17, 17),
+                     "five": (20, 21)}
+    file = tmp_path / "T.lean"
+    file.write_text(text)
+    one, two = load_target(file, "one"), load_target(file, "two")
+    assert one.proof == " by\n  sorry"
+    assert one.statement == "{α : Type} [Inhabited α] (xs : List α) : xs.length = xs.length"
+    assert two.preamble.endswith("#check succ\n\nset_option maxHeartbeats 1000\n\nopen Nat\n")
+    assert two.statement == "(k : Nat) (n : Nat) : succ n ≠ k"
+    assert load_target(file, "«three x»").name == "A.«three x»"
+    assert section_variables("section S\nvariable (a : Nat)\nend S\nvariable (b : Nat)\n", ": a = b") == "(b : Nat)"
+    assert section_variables("variable (n : Nat)\n", "(n : Int) : n = n") == ""  # its own binder shadows it
+
+
 def test_policy_reads_the_goal_shape():
     policy = Policy(Priors())
     exists = parse_goals("a b : Nat\nh : a + 1 < b\n⊢ ∃ c, a < c ∧ c < b")[0]

@@ -11,6 +11,7 @@ renames), so the search goes on. Verification is unchanged: the whole theorem co
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +29,23 @@ from verifier.lean.session import Answer, LeanSession, ProofState, SessionGoal
 
 class StartError(RuntimeError):
     """The session cannot make a proof state of this statement (the caller may fall back to replay)."""
+
+
+_UNBOUND = re.compile(r"Unknown identifier `([^`\s.]+)`")
+AUTO_BOUND_MAX = 8  # auto-bound implicits one statement may have
+
+
+def start_proof(session: LeanSession, statement: str) -> tuple[Answer, str]:
+    """The proof state of `statement`, and the statement it was made from. The session cannot
+    auto-bind implicits (`(l : List α)` with no `α` in scope, which a file accepts), so each unknown
+    plain identifier is bound as `{α}` in front and the statement asked again."""
+    for _ in range(AUTO_BOUND_MAX):
+        answer = session.start_proof(statement, 600.0)
+        unbound = _UNBOUND.match(answer.error or "")
+        if answer.state is not None or unbound is None:
+            break
+        statement = f"{{{unbound.group(1)}}} {statement}"
+    return answer, statement
 
 
 def as_goal(goal: SessionGoal) -> Goal:
@@ -79,7 +97,7 @@ class StateEnv(ProofEnv):
         self._owned: set[int] = set()  # session states this env made and has not freed
         starts, startup = session.starts, session.startup_s
         session.advance(target.preamble)
-        answer = session.start_proof(target.statement, 600.0)
+        answer, self.statement = start_proof(session, target.statement)
         self.startup_s = session.startup_s - startup  # process start and file loading, outside any budget
         self._stats = replace(self._stats, lean_processes=session.starts - starts)
         if answer.state is None:
@@ -155,7 +173,7 @@ class StateEnv(ProofEnv):
         if view.generation == self.session.generation:
             return view
         if view.parent is None:
-            answer = self.session.start_proof(self.target.statement, 600.0)
+            answer = self.session.start_proof(self.statement, 600.0)
         else:
             parent = self._current(view.parent)
             if parent is None or view.tactic is None:

@@ -406,9 +406,10 @@ def audit_theorem(chain: Toolchain, project_lib: Path, module_base: Path, name: 
     library = open_library(chain, project_lib, compiled_modules(project_lib))
     reader = ModuleReader(load_module(module_base, chain.version.pointer_bytes))
     found = None
+    plain = name.replace("«", "").replace("»", "")  # compiled names are joined unescaped: `A.odd name`
     for const in reader.constants():
         library.project_constants[const.name] = (module_base.name, const)
-        if source_name(const.name) == name and const.kind == "theorem":
+        if source_name(const.name) == plain and const.kind == "theorem":
             found = const
     if found is None:
         return None

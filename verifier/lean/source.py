@@ -18,12 +18,25 @@ DECL_KEYWORDS = (
 )
 _MODIFIERS = r"(?:(?:private|protected|public|noncomputable|partial|unsafe|nonrec|meta)\s+)*"
 _ATTRS = r"(?:@\[[^\]]*\]\s*)*"
+# `open Nat in`, `set_option maxHeartbeats 400000 in`: one command with the declaration after it
+IN_PREFIX = r"(?:(?:open|set_option|variable|omit|include)\b[^\n]*?\s+in\s+)"
+NAME = r"(?:«[^»]*»|[^\s:({\[⦃«])+"  # `foo.bar`, `«odd name»`, `Sub.«x y»`
 _DECL_RE = re.compile(
-    rf"^(?P<indent>[ \t]*){_ATTRS}{_MODIFIERS}{_ATTRS}(?P<kind>{'|'.join(DECL_KEYWORDS)})\b"
-    r"(?:\s+(?P<name>[^\s:({\[⦃]+))?",
+    rf"^(?P<indent>[ \t]*){IN_PREFIX}*{_ATTRS}{_MODIFIERS}{_ATTRS}(?P<kind>{'|'.join(DECL_KEYWORDS)})\b"
+    rf"(?:\s+(?P<name>{NAME}))?",
     re.MULTILINE,
 )
-_SCOPE_RE = re.compile(r"^\s*(?P<cmd>namespace|section|end)\b[ \t]*(?P<name>[^\s]*)", re.MULTILINE)
+_SCOPE_RE = re.compile(
+    r"^\s*(?:(?:noncomputable|public|private)\s+)?(?P<cmd>namespace|section|end)\b[ \t]*(?P<name>[^\s]*)",
+    re.MULTILINE)
+# Other commands at the start of a line: a declaration's text ends where one begins (an `open` after a
+# theorem is not part of its proof)
+_COMMAND_RE = re.compile(
+    r"^(?:open|variable|universe|set_option|attribute|export|omit|include|notation|infixl?|infixr|prefix|"
+    r"postfix|macro_rules|macro|syntax|elab_rules|elab|declare_syntax_cat|deriving\s+instance|mutual|initialize|"
+    r"builtin_initialize|local|scoped|add_decl_doc|seal|unseal|run_cmd|run_elab|run_meta|#[a-z_]+)\b",
+    re.MULTILINE,
+)
 _IMPORT_RE = re.compile(r"^(?P<public>public\s+)?(?P<meta>meta\s+)?import\s+(?P<all>all\s+)?(?P<mods>[^\n]+)$")
 
 
@@ -154,10 +167,15 @@ def scan_declarations(text: str) -> list[Declaration]:
     events: list[tuple[int, str, str]] = []
     for match in _SCOPE_RE.finditer(clean):
         events.append((match.start(), match["cmd"], match["name"]))
+    heads = []  # a declaration's head: its `… in` prefixes, attributes, modifiers, keyword and name
     for match in _DECL_RE.finditer(clean):
         if match["indent"]:
             continue  # an indented keyword is inside a term or a `where` block, not a new command
         events.append((match.start(), match["kind"], match["name"] or ""))
+        heads.append((match.start(), match.end()))
+    for match in _COMMAND_RE.finditer(clean):
+        if not any(start < match.start() < end for start, end in heads):  # not `open X in` of a theorem
+            events.append((match.start(), "command", ""))
     events.sort()
     line_of = _line_index(clean)
     scopes: list[tuple[str, str]] = []
@@ -171,7 +189,7 @@ def scan_declarations(text: str) -> list[Declaration]:
         elif what == "end":
             if scopes:
                 scopes.pop()
-        else:
+        elif what != "command":
             found.append((what, _qualify(scopes, what, name, line), line))
     total_lines = clean.count("\n") + 1
     decls = []

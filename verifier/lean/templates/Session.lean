@@ -261,7 +261,7 @@ def joinWords : List String → String
 /-- The goal of a statement written as a theorem's signature, with its binders as hypotheses: the
     statement is elaborated as one `∀` and its binders introduced by name, as `example` would
     (`Term.elabBinders` and `withAutoBoundImplicit` have no code in the portable library, so an
-    auto-bound implicit is not supported). -/
+    auto-bound implicit is an unknown identifier here: the caller binds it and asks again). -/
 def startGoal (out : IO.FS.Stream) (id : Nat) (statement : String) : CommandElabM (Option ProofState) := do
   let env ← getEnv
   match Parser.runParserCategory env `command s!"example {statement} := by skip" "<statement>" with
@@ -286,6 +286,10 @@ def startGoal (out : IO.FS.Stream) (id : Nat) (statement : String) : CommandElab
         try
           let type ← Term.elabType term
           Term.synthesizeSyntheticMVarsNoPostponing
+          -- an elaboration error is logged and replaced by `sorry`: a goal about `sorry` is no goal
+          if let some m := firstError (← getThe Core.State).messages.toList then
+            printError out (← m.data.toString)
+            return none
           let goal ← mkFreshExprMVar (← instantiateMVars type) .syntheticOpaque
           let goals ← match intro with
             | none => pure [goal.mvarId!]
