@@ -101,6 +101,22 @@ def test_rewrites_are_ranked_by_their_left_side():
     assert ranked.index("List.sum_range") < ranked.index("List.sum_map_mul")
 
 
+def test_folding_rewrites_need_every_part_of_their_right_side():
+    def eq(name: str, lhs: set[str], rhs: set[str], types: set[str]) -> Lemma:
+        return Lemma(name, Shape("Eq", ("_", "_"), frozenset(lhs | rhs | types | {"Eq"})), (), 2, frozenset(lhs),
+                     frozenset(rhs))
+
+    index = PremiseIndex([
+        eq("Nat.mod_eq_sub_div_mul", {"HMod.hMod"}, {"HSub.hSub", "HDiv.hDiv", "HMul.hMul"}, {"Nat"}),
+        eq("Int.emod_def", {"HMod.hMod"}, {"HSub.hSub", "HDiv.hDiv", "HMul.hMul"}, {"Int"}),  # another type
+        eq("Nat.pow_mod", {"HMod.hMod", "HPow.hPow"}, {"HMod.hMod", "HPow.hPow", "HSub.hSub"}, {"Nat"}),
+        eq("Nat.mul_comm", {"HMul.hMul"}, {"HMul.hMul"}, {"Nat"}),  # folds nothing
+    ])
+    sel = index.select(parse_goals("x s : Nat\nhs : 0 < s\n⊢ x - x / s * s < s")[0])
+    assert sel.folding == ("Nat.mod_eq_sub_div_mul",)  # `Nat.pow_mod` needs a `^` the goal lacks
+    assert "rw [← Nat.mod_eq_sub_div_mul]" in dict(premise_tactics(sel))
+
+
 @pytest.mark.lean
 def test_library_index_from_the_toolchain(toolchain):
     chain = toolchain  # the user's cache, as `prove` uses it: built here once, reused by the prover's tests
@@ -125,6 +141,8 @@ def test_library_index_from_the_toolchain(toolchain):
         # natural numbers made of integers: Nat's lemmas, not Int's (which ranked first before)
         "a w : Int\nha : a.natAbs ≤ 128\nhw : w.natAbs ≤ 8\n⊢ a.natAbs * w.natAbs ≤ 1024":
             ("forward", "Nat.mul_le_mul ha hw"),
+        # `x - x / s * s` folds back to `x % s` (`Nat.mod_eq_sub_div_mul`, right to left)
+        "x s : Nat\nhs : 0 < s\n⊢ x - x / s * s < s": ("folding", "Nat.mod_eq_sub_div_mul"),
     }
     for text, (kind, want) in cases.items():
         sel = index.select(parse_goals(text)[0])

@@ -109,6 +109,10 @@ def test_policy_reads_the_goal_shape():
     assert tactics[: len(CLOSERS)] == list(CLOSERS) or set(CLOSERS) <= set(tactics[:8])
     assert "induction xs" in tactics and "induction xs generalizing ys" in tactics
     assert not any("exact?" in t or "try?" in t for t in tactics)
+    options = parse_goals("o : Option Nat\nb : Bool\nh : o.isSome = true\n⊢ ∃ x, o = some x")[0]
+    tactics = [c.tactic for c in policy.candidates(options)]
+    assert "cases o <;> simp_all" in tactics and "induction o" not in tactics
+    assert not any(t.startswith("cases b") for t in tactics)  # `b` is in no hypothesis and not in the goal
 
 
 def test_recursion_signs_and_masks_follow_the_goal():

@@ -22,6 +22,7 @@ from prover.policy.witnesses import witnesses
 CLOSERS = ("omega", "simp", "simp_all", "decide", "grind")
 CHEAP_CLOSERS = ("rfl", "trivial", "assumption", "contradiction")
 INDUCTIVE = ("Nat", "List")
+CASES = ("Option", "Bool", "Prod", "Sum")  # no recursion: a case split, never an induction
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ def structural(goal: Goal, f: Features, local_defs: list[str]) -> list[tuple[str
                 out.append((f"induction {v} generalizing {' '.join(rest)} <;> {simp_set}", 0.8))
             out.append((f"cases {v}", 1.0))
             out.append((f"cases {v} <;> {simp_set}", 0.6))
+    text = " ".join([goal.target, *(ty for _, ty in f.props)])
+    for v in (v for head in CASES for v in f.vars_by_type.get(head, ())):
+        if re.search(rf"(?<![\w.]){re.escape(v)}\b", text):
+            out += [(f"cases {v}", 1.0), (f"cases {v} <;> {simp_set}", 1.2)]
     out += recursion(goal, defs_used, simp_set)
     out += sign_splits(goal, f)
     out += bit_masks(goal)
@@ -172,6 +177,8 @@ def premise_tactics(sel: Selection) -> list[tuple[str, float]]:
                 (f"simp_all [{', '.join(rewrites[:4])}]", 0.8)]
     for i, name in enumerate(rewrites[:4]):
         out.append((f"rw [{name}]", 0.5 * 0.85 ** i))
+    for i, name in enumerate(sel.folding[:4]):
+        out.append((f"rw [← {name}]", 0.5 * 0.85 ** i))
     for i, term in enumerate(sel.forward[:4]):
         rank = 0.85 ** i
         out += [(f"have := {term}", 0.7 * rank), (f"have := {term}; omega", 0.7 * rank),

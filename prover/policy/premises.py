@@ -7,6 +7,8 @@ toolchain's .olean files once per toolchain and cached. For a goal it proposes t
 - *closing*: conclusions that unify with the goal at the top (same relation, each side's head equal or a
   variable), for `apply`;
 - *rewriting*: equations and iffs whose left side's head occurs in the goal, for `simp`, `rw`, `grind`;
+- *folding*: equations whose right side is a compound the goal has all the parts of, for `rw [← L]`
+  (`x - x / s * s` back to `x % s`, which the library knows more about);
 - *forward*: lemmas whose every explicit argument is a hypothesis the context has, instantiated on
   those hypotheses (`have := L h₁ h₂`), so that library facts reach `omega` and `grind`.
 
@@ -31,7 +33,7 @@ from prover.goals import Goal
 from prover.policy.shapes import Lemma, Reader, Shape, lemma_of, value_types
 from verifier.atomic_write import write_text_atomic
 
-INDEX_VERSION = 2  # 2: equations' left-side constants
+INDEX_VERSION = 3  # 2: equations' left-side constants; 3: and right-side ones
 ROOTS = ("Init", "Std")  # the core library a goal about Nat, Int, List, Array, ... draws on
 _SKIP_NAME = re.compile(r"\._|^_|\.match_\d|\.proof_\d|\.eq_\d+$|\.eq_def$|^Lean\.|\.Omega\.|Simproc|\.Tactic\.")
 RELATION_CONSTS = {"Eq", "Iff", "LE.le", "LT.lt", "Ne", "Not", "Dvd.dvd", "And", "Or", "Membership.mem"}
@@ -46,6 +48,7 @@ class Selection:
     rewriting: tuple[str, ...] = ()
     forward: tuple[str, ...] = ()  # applied terms, `L h₁ h₂`
     local: tuple[str, ...] = ()
+    folding: tuple[str, ...] = ()  # equations to rewrite from right to left
 
 
 # --- building and caching --------------------------------------------------------------------------
@@ -89,13 +92,13 @@ def library_lemmas(identity: str, lib: Path, pointer_bytes: int, cache: Path) ->
     path = cache / "index" / f"shapes-v{INDEX_VERSION}-{digest}.json"
     try:
         rows = json.loads(path.read_text())
-        return [Lemma(r[0], _decode_shape(r[1]), tuple(_decode_shape(h) for h in r[2]), r[3], frozenset(r[4]))
-                for r in rows]
+        return [Lemma(r[0], _decode_shape(r[1]), tuple(_decode_shape(h) for h in r[2]), r[3], frozenset(r[4]),
+                      frozenset(r[5])) for r in rows]
     except (OSError, ValueError, IndexError, TypeError):
         pass
     lemmas = read_library(lib, pointer_bytes)
     rows = [[lm.name, _encode_shape(lm.shape), [_encode_shape(h) for h in lm.hyps], lm.explicit_data,
-             sorted(lm.lhs)] for lm in lemmas]
+             sorted(lm.lhs), sorted(lm.rhs)] for lm in lemmas]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, json.dumps(rows, separators=(",", ":")))
@@ -105,6 +108,11 @@ def library_lemmas(identity: str, lib: Path, pointer_bytes: int, cache: Path) ->
 
 
 # --- selection --------------------------------------------------------------------------------------
+
+def _core(consts: Iterable[str]) -> frozenset[str]:
+    """The operations of a side: relations, types, numerals and coercions left out."""
+    return frozenset(consts) - RELATION_CONSTS - TYPE_CONSTS - {"lit", "cast"}
+
 
 def _compatible(lemma_side: str, goal_side: str) -> bool:
     return lemma_side == "_" or lemma_side == goal_side
@@ -119,6 +127,7 @@ class PremiseIndex:
         self.by_top: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.by_lhs: dict[str, list[int]] = defaultdict(list)
         self.by_hyp: dict[str, list[int]] = defaultdict(list)
+        self.by_rhs: dict[str, list[int]] = defaultdict(list)
         df: Counter[str] = Counter()
         for i, lm in enumerate(self.lemmas):
             s = lm.shape
@@ -130,6 +139,10 @@ class PremiseIndex:
                 self.by_hyp[lm.hyps[0].relation].append(i)
         total = len(self.lemmas) or 1
         self.idf = {c: math.log(total / (1 + n)) for c, n in df.items()}
+        for i, lm in enumerate(self.lemmas):
+            right, left = _core(lm.rhs), _core(lm.lhs)
+            if lm.shape.relation == "Eq" and len(right) >= 2 and len(right) > len(left):  # it makes the goal smaller
+                self.by_rhs[min(right, key=lambda c: (-self.idf.get(c, 0.0), c))].append(i)
         self.reader = Reader(frozenset(df))
 
     def with_local(self, local: list[str]) -> PremiseIndex:
@@ -194,6 +207,20 @@ class PremiseIndex:
                 scored.append((self._rewrite_fit(lm, consts) - 0.5 * len(lm.hyps), lm.name))
         return [n for _, n in sorted(scored, key=lambda t: (-t[0], t[1]))[:k]]
 
+    def folding(self, goal: Shape, k: int) -> list[str]:
+        """Equations whose right side's constants are all in the goal, by how rare those are; a
+        conditional one costs its side goals, and what folding brings in costs a little."""
+        consts, types = _core(goal.consts), goal.consts & TYPE_CONSTS
+        scored = []
+        for c in consts:
+            for i in self.by_rhs.get(c, []):
+                lm = self.lemmas[i]
+                right = _core(lm.rhs)
+                if right <= consts and lm.shape.consts & TYPE_CONSTS <= types:
+                    brought = self._rarity(_core(lm.lhs) - consts)
+                    scored.append((self._rarity(right) - 0.2 * brought - 0.5 * len(lm.hyps), lm.name))
+        return [n for _, n in sorted(scored, key=lambda t: (-t[0], t[1]))[:k]]
+
     def _rewrite_fit(self, lm: Lemma, consts: frozenset[str]) -> float:
         """A rewrite applies where its left side occurs: score the left side's constants as `_fit` does,
         and charge only lightly for what the right side brings in (`List.range_succ` brings `++`, which
@@ -226,7 +253,7 @@ class PremiseIndex:
     def select(self, goal: Goal, k: int = 6) -> Selection:
         shape, hyps = self.goal_shapes(goal)
         return Selection(tuple(self.closing(shape, k)), tuple(self.rewriting(shape, hyps, k)),
-                         tuple(self.forward(shape, hyps, k)), tuple(self._local(goal)))
+                         tuple(self.forward(shape, hyps, k)), tuple(self._local(goal)), tuple(self.folding(shape, k)))
 
     def _local(self, goal: Goal) -> list[str]:
         """The file's earlier theorems whose name shares a token with the goal's text."""

@@ -37,6 +37,7 @@ class Lemma:
     hyps: tuple[Shape, ...]  # explicit propositional hypotheses, in order
     explicit_data: int  # explicit arguments that are not hypotheses (an `exact L` needs them)
     lhs: frozenset[str] = frozenset()  # constants of an equation's left side: what a rewrite must find
+    rhs: frozenset[str] = frozenset()  # and of its right side: what a rewrite from right to left must find
 
 
 # --- lemma side: elaborated Expr ---------------------------------------------------------------------
@@ -119,16 +120,16 @@ def lemma_of(name: str, type_: Expr) -> Lemma:
             else:
                 data += 1
         type_ = body
-    return Lemma(name, expr_shape(type_), tuple(hyps), data, left_consts(type_))
+    return Lemma(name, expr_shape(type_), tuple(hyps), data, side_consts(type_, 0), side_consts(type_, 1))
 
 
-def left_consts(e: Expr) -> frozenset[str]:
-    """The constants of an `=` or `↔` conclusion's left side (empty for other relations)."""
+def side_consts(e: Expr, side: int) -> frozenset[str]:
+    """The constants of an `=` or `↔` conclusion's left (0) or right (1) side (empty for other relations)."""
     fn, args = _spine(e)
     name = fn.args[0] if fn.kind == "const" else ""
-    if name not in ("Eq", "Iff") or len(args) <= RELATIONS[name][0]:
+    if name not in ("Eq", "Iff") or len(args) <= RELATIONS[name][0] + side:
         return frozenset()
-    return expr_consts(args[RELATIONS[name][0]])
+    return expr_consts(args[RELATIONS[name][0] + side])
 
 
 # --- goal side: printed text -------------------------------------------------------------------------
