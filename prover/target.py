@@ -13,7 +13,7 @@ _OPEN, _CLOSE = "([{⟨⦃", ")]}⟩⦄"
 _HEAD = re.compile(rf"\b(?:theorem|lemma)\s+{NAME}")
 _IN_COMMAND = re.compile(rf"\s*({IN_PREFIX})")
 _SCOPE = re.compile(r"^(?:(?:noncomputable|public|private)\s+)?(namespace|section|end)\b", re.MULTILINE)
-_VARIABLE = re.compile(r"^variable\b", re.MULTILINE)
+_VARIABLE = re.compile(r"^(variable|include|omit)\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -139,23 +139,30 @@ def _mentions(text: str, name: str) -> bool:
 
 def section_variables(preamble: str, statement: str) -> str:
     """The binders of the `variable` commands in scope at the end of `preamble` (comments blanked) that
-    `statement` uses, directly or through another variable's type, as Lean includes them in a theorem."""
-    scopes: list[list[str]] = [[]]
+    `statement` uses or an `include` names, and those their types use, as Lean includes them."""
+    scopes: list[tuple[list[str], set[str]]] = [([], set())]  # each scope's binders and `include`d names
     events = sorted([(m.start(), m.group(1)) for m in _SCOPE.finditer(preamble)]
-                    + [(m.start(), "variable") for m in _VARIABLE.finditer(preamble)])
+                    + [(m.start(), m.group(1)) for m in _VARIABLE.finditer(preamble)])
     for offset, what in events:
         if what in ("namespace", "section"):
-            scopes.append([])
+            scopes.append(([], set()))
         elif what == "end":
             if len(scopes) > 1:
                 scopes.pop()
         else:
             line_end = re.search(r"\n(?=\S)", preamble[offset:])
-            body = preamble[offset + len("variable"): offset + line_end.start() if line_end else len(preamble)]
-            scopes[-1].extend(_binder_groups(body))
+            body = preamble[offset + len(what): offset + line_end.start() if line_end else len(preamble)]
+            if what == "variable":
+                scopes[-1][0].extend(_binder_groups(body))
+            elif what == "include":
+                scopes[-1][1].update(body.split())
+            else:
+                scopes[-1][1].difference_update(body.split())
     own = {n for g in _binder_groups(statement) for n in _split_group(g)[1]}
-    groups = [_split_group(g) for scope in scopes for g in scope]
-    used = {n for _, names, _ in groups for n in names if n not in own and _mentions(statement, n)}
+    groups = [_split_group(g) for binders, _ in scopes for g in binders]
+    included = set().union(*(names for _, names in scopes))
+    used = {n for _, names, _ in groups for n in names
+            if n not in own and (n in included or _mentions(statement, n))}
     names = _all_names(groups)
     while True:  # the types of used variables use others (`(l : List α)` needs `α`)
         grown = used | {n for _, group, t in groups if used & set(group) for n in names if _mentions(t, n)}

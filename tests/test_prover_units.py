@@ -97,6 +97,11 @@ def test_a_target_reads_its_scope_and_ends_before_the_next_command(tmp_path):
     assert load_target(file, "«three x»").name == "A.«three x»"
     assert section_variables("section S\nvariable (a : Nat)\nend S\nvariable (b : Nat)\n", ": a = b") == "(b : Nat)"
     assert section_variables("variable (n : Nat)\n", "(n : Int) : n = n") == ""  # its own binder shadows it
+    hyp = "variable (n : Nat) (h : 0 < n)\n"
+    assert section_variables(hyp, ": n ≠ 0") == "(n : Nat)"  # a hypothesis joins only when used...
+    assert section_variables(hyp + "include h\n", ": n ≠ 0") == "(n : Nat) (h : 0 < n)"  # ...or included
+    assert section_variables(hyp + "include h\nomit h\n", ": n ≠ 0") == "(n : Nat)"
+    assert section_variables("section\n" + hyp + "include h\nend\n", ": True") == ""
 
 
 def test_policy_reads_the_goal_shape():
