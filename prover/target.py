@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifier.errors import UserError
-from verifier.lean.source import IN_PREFIX, NAME, blank_comments, scan_declarations
+from verifier.lean.source import IN_PREFIX, NAME, SCOPE_RE, blank_comments, scan_declarations
 
 _OPEN, _CLOSE = "([{⟨⦃", ")]}⟩⦄"
 _HEAD = re.compile(rf"\b(?:theorem|lemma)\s+{NAME}")
 _IN_COMMAND = re.compile(rf"\s*({IN_PREFIX})")
-_SCOPE = re.compile(r"^(?:(?:noncomputable|public|private)\s+)?(namespace|section|end)\b", re.MULTILINE)
 _VARIABLE = re.compile(r"^(variable|include|omit)\b", re.MULTILINE)
 
 
@@ -141,7 +140,7 @@ def section_variables(preamble: str, statement: str) -> str:
     """The binders of the `variable` commands in scope at the end of `preamble` (comments blanked) that
     `statement` uses or an `include` names, and those their types use, as Lean includes them."""
     scopes: list[tuple[list[str], set[str]]] = [([], set())]  # each scope's binders and `include`d names
-    events = sorted([(m.start(), m.group(1)) for m in _SCOPE.finditer(preamble)]
+    events = sorted([(m.start(), m["cmd"]) for m in SCOPE_RE.finditer(preamble)]
                     + [(m.start(), m.group(1)) for m in _VARIABLE.finditer(preamble)])
     for offset, what in events:
         if what in ("namespace", "section"):

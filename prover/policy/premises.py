@@ -198,7 +198,7 @@ class PremiseIndex:
         consts = goal.consts.union(*(h.consts for _, h in hyps))
         seen: set[int] = set()
         scored = []
-        for c in consts - RELATION_CONSTS - TYPE_CONSTS - {"lit", "cast"}:
+        for c in _core(consts):
             for i in self.by_lhs.get(c, []):
                 if i in seen:
                     continue

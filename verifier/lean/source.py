@@ -26,7 +26,7 @@ _DECL_RE = re.compile(
     rf"(?:\s+(?P<name>{NAME}))?",
     re.MULTILINE,
 )
-_SCOPE_RE = re.compile(
+SCOPE_RE = re.compile(
     r"^\s*(?:(?:noncomputable|public|private)\s+)?(?P<cmd>namespace|section|end)\b[ \t]*(?P<name>[^\s]*)",
     re.MULTILINE)
 # Other commands at the start of a line: a declaration's text ends where one begins (an `open` after a
@@ -165,7 +165,7 @@ def scan_declarations(text: str) -> list[Declaration]:
     """Declarations with full names and line spans (a span ends where the next command starts)."""
     clean = blank_comments(text)
     events: list[tuple[int, str, str]] = []
-    for match in _SCOPE_RE.finditer(clean):
+    for match in SCOPE_RE.finditer(clean):
         events.append((match.start(), match["cmd"], match["name"]))
     heads = []  # a declaration's head: its `… in` prefixes, attributes, modifiers, keyword and name
     for match in _DECL_RE.finditer(clean):
@@ -173,8 +173,10 @@ def scan_declarations(text: str) -> list[Declaration]:
             continue  # an indented keyword is inside a term or a `where` block, not a new command
         events.append((match.start(), match["kind"], match["name"] or ""))
         heads.append((match.start(), match.end()))
+    starts = [start for start, _ in heads]  # in order, and heads do not overlap
     for match in _COMMAND_RE.finditer(clean):
-        if not any(start < match.start() < end for start, end in heads):  # not `open X in` of a theorem
+        at = bisect.bisect_left(starts, match.start()) - 1  # the last head that starts before it
+        if at < 0 or match.start() >= heads[at][1]:  # not the `open X in` of a declaration
             events.append((match.start(), "command", ""))
     events.sort()
     line_of = _line_index(clean)
