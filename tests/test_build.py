@@ -130,3 +130,30 @@ def test_memory_watchdog_kills_lean_and_says_so(toolchain, tmp_path):
     assert result.module("Fix.UsesGood").status == "skipped"
     assert result.status == "failed" and result.exit_code(allow_sorry=True) == 1
     assert not (root / ".lake/build/lib/lean/Fix/Good.qptrace").exists()
+
+
+def test_the_longest_chain_of_waiting_work_starts_first():
+    import networkx as nx
+
+    from verifier.lean.build.portable import JOB_BYTES, critical_first
+    from verifier.lean.project import load_project, resolve
+
+    # a -> b -> c (a imports b imports c) is long; d is one big module; e small. c heads the longest chain.
+    graph = nx.DiGraph([("a", "b"), ("b", "c"), ("top", "a"), ("top", "d"), ("top", "e")])
+
+    class Src:
+        def __init__(self, n: int) -> None:
+            self.source = b"x" * n
+
+    sizes = {"a": 3000, "b": 3000, "c": 3000, "d": 7000, "e": 10, "top": 10}
+    order = critical_first(graph, {k: Src(v) for k, v in sizes.items()})
+    assert order[:3] == ["c", "b", "d"] and order[-1] == "top"
+    assert order.index("d") < order.index("e")
+    # with every module the same size, chain length alone decides
+    flat = critical_first(graph, {k: Src(0) for k in sizes})
+    assert flat[0] == "c" and flat[1] == "b" and flat[-1] == "top" and JOB_BYTES > 0
+    # the real project: the longest chain of imports starts first, and every module is scheduled once
+    project = load_project(Path(__file__).resolve().parents[1] / "lean")
+    real = resolve(project, list(project.default_targets), lambda name: name.split(".")[0] in ("Init", "Lean", "Std"))
+    queue = critical_first(real, project.modules)
+    assert sorted(queue) == sorted(real.nodes) and queue[0] == "Quantproof.Rat"

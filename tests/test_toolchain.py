@@ -47,6 +47,22 @@ def test_installed_glue_is_the_pinned_patched_file(toolchain):
     assert hashlib.sha256(lean_js.read_bytes()).hexdigest() == glue.PATCHED_SHA256
 
 
+def test_compact_exports_keeps_what_the_glue_names():
+    fns = [f"_f{i}" for i in range(100_001)]
+    body = ";".join([f'{n}=Module["{n}"]=wasmExports["{n[1:]}"]' for n in fns]
+                    + ['_g=Module["_g"]=wasmExports["g"].value',
+                       '__indirect_function_table=Module["__indirect_function_table"]=wasmTable='
+                       'wasmExports["__indirect_function_table"]'])
+    text = ("var _main," + ",".join(fns) + ",_g,__indirect_function_table,wasmTable;"
+            "var getCFunc=ident=>{var func=Module[\"_\"+ident];return func};"
+            "function assignWasmExports(wasmExports){" + body + "}_f7();_g+1;")
+    out = glue._compact_exports(text)
+    assert "var _main,_f7,_g,__indirect_function_table,wasmTable;" in out
+    assert 'function assignWasmExports(wasmExports){_f7=Module["_f7"]=wasmExports["f7"];_g=' in out
+    assert "wasmTable=wasmExports" in out and "_f8=" not in out and len(out) < len(text) // 100
+    assert '??wasmExports[ident]' in out and out.endswith("}_f7();_g+1;")
+
+
 def test_every_glue_fix_refuses_a_changed_artefact():
     for fix in glue.FIXES:
         with pytest.raises(UserError, match=fix.name):
