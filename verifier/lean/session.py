@@ -154,9 +154,9 @@ class LeanSession:
         answers.touch()
         source = session_source(self.header)
         path.write_text(source.replace("@@OUTPUT@@", str(answers)), encoding="utf-8")
-        self.proc = spawn(self.chain.command([str(path)], long_lived=True), env=self.chain.env(self.search_path),
-                          cwd=self._scratch.name, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.proc = spawn(self.chain.command([str(path)]), env=self.chain.env(self.search_path), cwd=self._scratch.name,
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+                          bufsize=1)
         self.lines = queue.Queue()
         threading.Thread(target=follow_lines, args=(self.proc, answers, self.lines), daemon=True).start()
         self._watcher = threading.Thread(target=self._watch, args=(self.proc,), daemon=True)

@@ -269,9 +269,9 @@ class LeanWorker:
         answers.touch()
         (folder / "QuantproofWorker.lean").write_text(server_source(answers), encoding="utf-8")
         with (folder / "worker.err").open("wb") as err:
-            command = self.chain.command([str(folder / "QuantproofWorker.lean")], long_lived=True)
-            self.proc = spawn(command, env=self.chain.env([]), cwd=folder, stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, stderr=err, text=True, bufsize=1)
+            self.proc = spawn(self.chain.command([str(folder / "QuantproofWorker.lean")]), env=self.chain.env([]),
+                              cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, text=True,
+                              bufsize=1)
         self.lines = queue.Queue()
         self.starts += 1
         self._limits = Limits(limits.memory_bytes, math.inf)

@@ -26,10 +26,6 @@ PORTABLE_MALLOC = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "1048576",
 _VERSION_RE = re.compile(r"version (?P<version>[0-9][^,\s]*),\s*(?P<target>[^,]+),\s*commit (?P<commit>[0-9a-f]+)")
 
 
-# V8's flag for compiling a module's WebAssembly when it is instantiated (Liftoff, then tier-up as usual)
-EAGER_WASM = ("--no-wasm-lazy-compilation",)
-
-
 @dataclass(frozen=True)
 class LeanVersion:
     """What `lean --version` says."""
@@ -88,12 +84,7 @@ class Toolchain:
         parts = (self.kind, self.version.version, self.version.target, self.version.commit, *self.extra_identity)
         return "|".join(parts)
 
-    def command(self, args: list[str], long_lived: bool = False) -> list[str]:
-        """`lean args`. A long-lived portable Lean (a worker or a session) compiles all of its WebAssembly
-        at start rather than each function at its first call: about 3 s more to start, about 11 s less on
-        its first job, which is where lazy compilation met the elaborator's code."""
-        if long_lived and self.kind == "portable":
-            return [self.lean_argv[0], *EAGER_WASM, *self.lean_argv[1:], *args]
+    def command(self, args: list[str]) -> list[str]:
         return [*self.lean_argv, *args]
 
     def env(self, search_path: list[Path]) -> dict[str, str]:
