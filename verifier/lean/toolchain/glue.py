@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from verifier.errors import UserError
 
 STOCK_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCHED_SHA256 = "04613c38a6a5efd0346ab51007a6d36bb1fe1811652e83188a2b200aa6c145b8"
+PATCHED_SHA256 = "b6039ba36f08ac9fe8af03ab6ad64b939c8e6d4d06122c8610103f00ceb94d3d"
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,60 @@ def _compact_exports(text: str) -> str:
                                          "return func}")
 
 
+_INTERNAL_NAMES = (
+    '"memory","__memory_base","__table_base","__stack_pointer","__indirect_function_table","__cpp_exception",'
+    '"__c_longjmp","__wasm_apply_data_relocs","__dso_handle","__tls_size","__tls_align","__set_stack_limits",'
+    '"_emscripten_tls_init","__wasm_init_tls","__wasm_call_ctors","__start_em_asm","__stop_em_asm",'
+    '"__start_em_js","__stop_em_js"'
+)
+STOCK_LINKER = (
+    f'var isInternalSym=symName=>[{_INTERNAL_NAMES}].includes(symName)||symName.startsWith("__em_js__");',
+    'var GOT={};var GOTHandler={get(weakImports,symName){var rtn=GOT[symName];if(!rtn){rtn=GOT[symName]='
+    'new WebAssembly.Global({value:"i32",mutable:true},-1)}if(!weakImports.has(symName)){rtn.required=true}'
+    'return rtn}};',
+    'var updateGOT=(exports,replace)=>{for(var symName in exports){if(isInternalSym(symName)){continue}'
+    'var value=exports[symName];var existingEntry=GOT[symName]&&GOT[symName].value!=-1;'
+    'if(replace||!existingEntry){var newValue;if(typeof value=="function"){newValue=addFunction(value)}'
+    'else if(typeof value.value=="number"){newValue=value}else{continue}'
+    'GOT[symName]??=new WebAssembly.Global({value:"i32",mutable:true});GOT[symName].value=newValue}}};',
+    'var mergeLibSymbols=(exports,libName)=>{for(var[sym,exp]of Object.entries(exports)){const setImport='
+    'target=>{if(!isSymbolDefined(target)){wasmImports[target]=exp}};setImport(sym);'
+    'const main_alias="__main_argc_argv";if(sym=="main"){setImport(main_alias)}'
+    'if(sym==main_alias){setImport("main")}}};',
+)
+# Same order of table slots and of wasmImports keys as the stock code (dlsym's indices and every thread's
+# function pointers depend on both); only GOT cells nobody imported stay numbers until someone asks.
+_LAZY_LINKER = (
+    f'var qpInternal=new Set([{_INTERNAL_NAMES}]);'
+    'var isInternalSym=symName=>qpInternal.has(symName)||symName.startsWith("__em_js__");',
+    'var GOT={};var qpGotLazy=new Map;var GOTHandler={get(weakImports,symName){var rtn=GOT[symName];'
+    'if(!rtn){var qpV=qpGotLazy.get(symName);qpGotLazy.delete(symName);rtn=GOT[symName]='
+    'new WebAssembly.Global({value:"i32",mutable:true},qpV===undefined?-1:qpV)}'
+    'if(!weakImports.has(symName)){rtn.required=true}return rtn}};',
+    'var updateGOT=(exports,replace)=>{for(var symName in exports){if(isInternalSym(symName)){continue}'
+    'var value=exports[symName];var qpE=GOT[symName];'
+    'var existingEntry=qpE?qpE.value!=-1:qpGotLazy.has(symName);'
+    'if(replace||!existingEntry){var newValue;if(typeof value=="function"){newValue=addFunction(value)}'
+    'else if(typeof value.value=="number"){newValue=value}else{continue}'
+    'if(qpE){qpE.value=newValue}else{var qpN=Number(newValue)|0;if(qpN==-1){qpGotLazy.delete(symName);'
+    'GOT[symName]=new WebAssembly.Global({value:"i32",mutable:true},-1)}else{qpGotLazy.set(symName,qpN)}}}}};',
+    'var mergeLibSymbols=(exports,libName)=>{const main_alias="__main_argc_argv";for(var sym in exports){'
+    'var exp=exports[sym];if(!isSymbolDefined(sym)){wasmImports[sym]=exp}'
+    'if(sym=="main"&&!isSymbolDefined(main_alias)){wasmImports[main_alias]=exp}'
+    'if(sym==main_alias&&!isSymbolDefined("main")){wasmImports["main"]=exp}}};',
+)
+
+
+def _lazy_linker(text: str) -> str:
+    # Every thread ran Emscripten's dynamic-linking set-up over all 201,110 exports: a WebAssembly.Global per
+    # export for a table (GOT) that only side modules read, an array per name tested, an entries array and a
+    # closure per export. 2-3 s of each thread's start, measured. The GOT cells no module imported are kept
+    # as numbers and made into Globals only when a module asks for them.
+    for old, new in zip(STOCK_LINKER, _LAZY_LINKER, strict=True):
+        text = _replace_once(text, old, new, "lazy-linker")
+    return text
+
+
 FIXES: tuple[GlueFix, ...] = (
     GlueFix("dlsym-map", "O(1) symbol look-up instead of a scan of 201,110 exports", _dlsym_map),
     GlueFix("thread-pool", "pthread pool of 2 instead of 4 on 2-core machines", _pool_of_two),
@@ -183,6 +237,8 @@ FIXES: tuple[GlueFix, ...] = (
     GlueFix("stdin-bytes", "stdin reaches Lean as bytes, not decoded 256 bytes at a time", _stdin_bytes),
     GlueFix("compact-exports", "only the exports the glue names are copied to JS: 0.7 MB of glue, not 89 MB",
             _compact_exports),
+    GlueFix("lazy-linker", "dynamic linking's tables filled in one pass, GOT cells made when asked for",
+            _lazy_linker),
 )
 
 
