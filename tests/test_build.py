@@ -157,3 +157,16 @@ def test_the_longest_chain_of_waiting_work_starts_first():
     real = resolve(project, list(project.default_targets), lambda name: name.split(".")[0] in ("Init", "Lean", "Std"))
     queue = critical_first(real, project.modules)
     assert sorted(queue) == sorted(real.nodes) and queue[0] == "Quantproof.Rat"
+
+
+def test_heaviest_chains_go_either_way_through_the_imports():
+    import networkx as nx
+
+    from verifier.lean.project import heaviest_chains
+
+    # top imports a and d; a imports b. Through importers: what waits on a module; through imports: what it
+    # waits on (the benchmark's critical path).
+    graph = nx.DiGraph([("top", "a"), ("a", "b"), ("top", "d")])
+    weight = {"top": 1.0, "a": 2.0, "b": 4.0, "d": 8.0}.__getitem__
+    assert heaviest_chains(graph, weight, via_importers=True) == {"top": 1, "a": 3, "d": 9, "b": 7}
+    assert heaviest_chains(graph, weight, via_importers=False) == {"b": 4, "a": 6, "d": 8, "top": 9}

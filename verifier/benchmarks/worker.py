@@ -22,13 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import networkx as nx
-
 from verifier.benchmarks import emit
 from verifier.lean.build import BuildOptions, BuildResult, build
 from verifier.lean.build.compare import differences
 from verifier.lean.process import run_guarded
-from verifier.lean.project import load_project, resolve
+from verifier.lean.project import heaviest_chains, load_project, resolve
 from verifier.lean.toolchain import require
 from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.worker import pool_for, warm_workers
@@ -75,9 +73,7 @@ def job_times(lean_dir: Path, chain: Toolchain, result: BuildResult) -> dict:
     took = {m.module: m.elapsed_s for m in result.modules}
     project = load_project(lean_dir)
     imports = resolve(project, list(result.targets), chain.has_core_module)  # importer -> imported
-    chain_s = {}
-    for name in reversed(list(nx.topological_sort(imports))):
-        chain_s[name] = took[name] + max((chain_s[d] for d in imports.successors(name)), default=0.0)
+    chain_s = heaviest_chains(imports, took.__getitem__, via_importers=False)
     return {"jobs_sum_s": round(sum(took.values()), 1), "critical_path_s": round(max(chain_s.values()), 1),
             "module_s": {k: round(v, 1) for k, v in took.items()}}
 

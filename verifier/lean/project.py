@@ -154,6 +154,17 @@ def resolve(project: LeanProject, targets: list[str], is_core: Callable[[str], b
     return graph
 
 
+def heaviest_chains(graph: nx.DiGraph, weight: Callable[[str], float], *, via_importers: bool) -> dict[str, float]:
+    """Per module of an import graph (importer -> imported): its weight plus the heaviest chain next to it,
+    through the modules that import it (the work waiting on it) or through its imports (what it waits on)."""
+    order = list(nx.topological_sort(graph))  # importers before what they import
+    step = graph.predecessors if via_importers else graph.successors
+    total: dict[str, float] = {}
+    for name in order if via_importers else reversed(order):
+        total[name] = weight(name) + max((total[n] for n in step(name)), default=0)
+    return total
+
+
 def _reject_cycles(project: LeanProject, graph: nx.DiGraph) -> None:
     try:
         cycle = nx.find_cycle(graph)

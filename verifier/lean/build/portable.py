@@ -17,7 +17,7 @@ from verifier.lean.build.model import BuildOptions, ModuleResult, declarations
 from verifier.lean.build.trace import PROFILE_THRESHOLD_MS, Trace, input_hash, result_from_trace
 from verifier.lean.diagnostics import Diagnostic, LeanOutput
 from verifier.lean.process import ProcessResult, kill_all_children
-from verifier.lean.project import LeanProject, Module
+from verifier.lean.project import LeanProject, Module, heaviest_chains
 from verifier.lean.toolchain.base import Toolchain
 
 Say = Callable[[str], None]
@@ -34,9 +34,7 @@ def critical_first(graph: nx.DiGraph, modules: dict[str, Module]) -> list[str]:
     def cost(name: str) -> int:
         return JOB_BYTES + (len(modules[name].source) if name in modules else 0)
 
-    waiting: dict[str, int] = {}
-    for name in nx.topological_sort(graph):  # importers before what they import
-        waiting[name] = cost(name) + max((waiting[i] for i in graph.predecessors(name)), default=0)
+    waiting = heaviest_chains(graph, cost, via_importers=True)
     return sorted(waiting, key=lambda n: -waiting[n])
 
 

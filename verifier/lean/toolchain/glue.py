@@ -157,13 +157,13 @@ def _compact_exports(text: str) -> str:
     vars_end = text.find(";", vars_at)
     if min(start, vars_at, end, vars_end) < 0 or text.count(_STOCK_CFUNC) != 1:
         raise UserError("lean.js glue fix 'compact-exports': the export assignments are not where expected")
-    statements = text[start + len(_EXPORTS_HEAD):end].split(";")
-    named = {m.group(1): st for st in statements if (m := _EXPORT.fullmatch(st))}
+    matched = [(st, _EXPORT.fullmatch(st)) for st in text[start + len(_EXPORTS_HEAD):end].split(";")]
+    named = {m.group(1) for _, m in matched if m}
     if len(named) < 100_000:
         raise UserError("lean.js glue fix 'compact-exports': the export assignments are not where expected")
     rest = text[:vars_at] + text[vars_end:start] + text[end:]
     used = set(re.findall(r"[\w$]+", rest)) | {"_main"}
-    kept = [st for st in statements if (m := _EXPORT.fullmatch(st)) is None or m.group(1) in used]
+    kept = [st for st, m in matched if m is None or m.group(1) in used]
     names = [n for n in text[vars_at + 4:vars_end].split(",") if n not in named or n in used]
     compact = (text[:vars_at] + "var " + ",".join(names) + text[vars_end:start] + _EXPORTS_HEAD + ";".join(kept)
                + text[end:])
