@@ -68,6 +68,26 @@ def test_no_lean_process_outlives_the_command(tmp_path, toolchain, sig):
             cli.kill()
 
 
+def test_sigterm_ends_the_command_even_with_a_stuck_thread():
+    """A job thread that cannot unwind (blocked for good) must not keep a SIGTERMed command alive: after the
+    grace period its children are killed and it exits with 128 + 15."""
+    code = ("import os, signal, threading, time, sys\n"
+            "import verifier.cli as cli\n"
+            "from verifier.lean.process import spawn\n"
+            "cli.SIGTERM_GRACE_S = 1.0\n"
+            "signal.signal(signal.SIGTERM, cli._on_sigterm)\n"
+            "child = spawn(['sleep', '300'])\n"
+            "print(child.pid, flush=True)\n"
+            "threading.Thread(target=threading.Event().wait).start()  # never ends, not a daemon\n"
+            "os.kill(os.getpid(), signal.SIGTERM)\n"
+            "time.sleep(60)\n")
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 143 and time.monotonic() - start < 30, run.stderr
+    assert not psutil.pid_exists(int(run.stdout.split()[0])) or \
+        psutil.Process(int(run.stdout.split()[0])).status() == psutil.STATUS_ZOMBIE
+
+
 def test_no_child_starts_once_the_command_is_stopping():
     """After SIGTERM or Ctrl-C a job that sees its Lean killed must not start another (a retry, a fresh warm
     worker): the command would wait for it before it could exit."""

@@ -11,13 +11,14 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from verifier import settings
 from verifier.errors import UserError
-from verifier.lean.process import Limits, stop_starting
+from verifier.lean.process import Limits, kill_all_children, stop_starting
 from verifier.lean.worker import warm_workers
 from verifier.serial import to_jsonable
 
@@ -380,9 +381,21 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     return [register]
 
 
+SIGTERM_GRACE_S = 15.0
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
     stop_starting()
+    # Unwinding waits for the job threads; should one be stuck, the command still ends, its children killed.
+    timer = threading.Timer(SIGTERM_GRACE_S, _exit_now, args=(128 + signum,))
+    timer.daemon = True
+    timer.start()
     raise SystemExit(128 + signum)
+
+
+def _exit_now(code: int) -> None:
+    kill_all_children()
+    os._exit(code)
 
 
 def worker_count(args: argparse.Namespace) -> int:

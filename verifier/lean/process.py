@@ -113,11 +113,23 @@ def kill_all_children() -> None:
 atexit.register(kill_all_children)
 
 
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+# Loaded here, in the parent: a dlopen in the forked child could wait forever on a loader lock another
+# thread held at the fork, and the child would never reach exec.
+_LIBC = _load_libc()
+
+
 def _die_with_parent() -> None:
     """In the child: get SIGKILL when the parent dies, even if the parent is SIGKILLed itself."""
     with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def tree_rss(proc: psutil.Process) -> int:
