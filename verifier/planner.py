@@ -16,7 +16,7 @@ from verifier.requirements import spec
 
 
 def _c(name: str) -> int:
-    return spec().value(name)
+    return spec().constants[name].value  # not through `value`: the planner reads constants millions of times
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -93,25 +93,31 @@ def traffic_lower_bound(m: int, k: int, n: int) -> int:
     return layer_weight_bytes(k, n) + layer_act_bytes(m, k) + m * n * _c("out_elem_bytes")
 
 
-def pick_cols(reserve: int, m: int, k: int, n: int, lo: int, hi: int) -> int:
-    """Lean's `pickCols`: of two widths, the one that moves fewer bytes; ties to `hi`, the wider."""
+def pick_cols(reserve: int, m: int, k: int, n: int, lo: int, hi: int, memo: dict[int, int] | None = None) -> int:
+    """Lean's `pickCols`: of two widths, the one that moves fewer bytes; ties to `hi`, the wider. `memo`
+    keeps each width's traffic for one tournament, which asks for most widths twice."""
     def traffic(c: int) -> int:
-        return plan_traffic(m, k, n, rows_for(reserve, m, k, c), c)
+        if memo is None:
+            return plan_traffic(m, k, n, rows_for(reserve, m, k, c), c)
+        if c not in memo:
+            memo[c] = plan_traffic(m, k, n, rows_for(reserve, m, k, c), c)
+        return memo[c]
     return hi if traffic(hi) <= traffic(lo) else lo
 
 
-def best_cols(reserve: int, m: int, k: int, n: int, fuel: int, lo: int, hi: int) -> int:
+def best_cols(reserve: int, m: int, k: int, n: int, fuel: int, lo: int, hi: int,
+              memo: dict[int, int] | None = None) -> int:
     """Lean's `bestCols`: the width in [lo, hi) moving the fewest bytes, ties to the widest, by halves."""
     if fuel == 0 or hi <= lo + 1:
         return lo
     mid = (lo + hi) // 2
-    return pick_cols(reserve, m, k, n, best_cols(reserve, m, k, n, fuel - 1, lo, mid),
-                     best_cols(reserve, m, k, n, fuel - 1, mid, hi))
+    return pick_cols(reserve, m, k, n, best_cols(reserve, m, k, n, fuel - 1, lo, mid, memo),
+                     best_cols(reserve, m, k, n, fuel - 1, mid, hi, memo), memo)
 
 
 def plan_cols(reserve: int, m: int, k: int, n: int) -> int:
     """Lean's `planCols`: the width in [1, min(N, 320)] that moves the fewest bytes."""
-    return best_cols(reserve, m, k, n, 16, 1, min(n, _c("pe_cols")) + 1)
+    return best_cols(reserve, m, k, n, 16, 1, min(n, _c("pe_cols")) + 1, {})
 
 
 @dataclass(frozen=True)

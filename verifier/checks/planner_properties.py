@@ -26,7 +26,8 @@ def _c(name: str) -> int:
 
 def _groups(k0: int, k: int) -> int:
     """Scale groups the indices [k0, k0 + k) fall in, counted one index at a time."""
-    return len({j // _c("group_size") for j in range(k0, k0 + k)})
+    g = _c("group_size")
+    return len({j // g for j in range(k0, k0 + k)})
 
 
 def buffer_bill(rows: int, red: int, reds: int, cols: int) -> dict[str, int]:

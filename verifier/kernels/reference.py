@@ -10,6 +10,7 @@ output within float32 rounding of this one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -42,7 +43,8 @@ class KernelTrace:
     def element_scales(self, n: int) -> list[Fraction]:
         """The scale of each weight position of column n: first lane at even, second lane at odd positions."""
         g = self.group_size
-        return [Fraction(float(self.scales[n, k // g, k % 2])) for k in range(self.weights.shape[1])]
+        per_group = [(Fraction(float(sh)), Fraction(float(sl))) for sh, sl in self.scales[n]]
+        return [per_group[k // g][k % 2] for k in range(self.weights.shape[1])]
 
 
 def lane_partials(a: np.ndarray, q: np.ndarray, group_size: int) -> np.ndarray:
@@ -67,16 +69,37 @@ def reference_kernel(x: np.ndarray, qw: QuantizedWeights) -> KernelTrace:
     return KernelTrace(g, a, sx[:, 0], q, scales, lane_partials(a, q, g))
 
 
+def dyadic_sum(terms: Iterable[tuple[int, int]]) -> Fraction:
+    """The exact sum of the fractions n / d, when every d is a power of two (as every float's denominator
+    and every product of such is): one integer sum over the largest denominator, not a Fraction per term
+    (the e2e property sums rows of 28,672 terms)."""
+    pairs = list(terms)
+    if not pairs:
+        return Fraction(0)
+    big = max(d for _, d in pairs)
+    if any(d & (d - 1) for _, d in pairs):
+        raise ValueError("dyadic_sum needs power-of-two denominators")
+    width = big.bit_length()
+    return Fraction(sum(n << (width - d.bit_length()) for n, d in pairs), big)
+
+
+def _ratios(values: np.ndarray, length: int) -> list[tuple[int, int]]:
+    """Each float as (numerator, power-of-two denominator), zero-padded to `length`."""
+    out = [float(v).as_integer_ratio() for v in values]
+    return out + [(0, 1)] * (length - len(out))
+
+
 def exact_dot(x: np.ndarray, w: np.ndarray) -> Fraction:
     """sum_k x_k w_k in exact rational arithmetic."""
-    return sum((Fraction(float(a)) * Fraction(float(b)) for a, b in zip(x, w, strict=True)), Fraction(0))
+    return dyadic_sum((a * b, c * d) for (a, c), (b, d) in zip(_ratios(x, 0), _ratios(w, 0), strict=True))
 
 
 def error_bound(x: np.ndarray, w: np.ndarray, sx: Fraction, scales: list[Fraction]) -> Fraction:
     """Lean's `Quantproof.e2eBound`: sum_k |x_k| s_k/2 + |w_k| s_x/2 + (s_x/2)(s_k/2), over the padded row."""
-    total = Fraction(0)
-    for k, s in enumerate(scales):
-        xk = Fraction(float(x[k])) if k < len(x) else Fraction(0)
-        wk = Fraction(float(w[k])) if k < len(w) else Fraction(0)
-        total += abs(xk) * s / 2 + abs(wk) * sx / 2 + (sx / 2) * (s / 2)
-    return total
+    xs, ws = _ratios(x, len(scales)), _ratios(w, len(scales))
+    sn, sd = sx.numerator, sx.denominator
+    terms = []
+    for (xn, xd), (wn, wd), s in zip(xs, ws, scales, strict=True):
+        terms += ((abs(xn) * s.numerator, xd * s.denominator * 2), (abs(wn) * sn, wd * sd * 2),
+                  (sn * s.numerator, sd * s.denominator * 4))
+    return dyadic_sum(terms)
