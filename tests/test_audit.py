@@ -8,10 +8,14 @@ import stat
 import pytest
 
 from tests.helpers import copy_fixture, one_line_error, run_cli
+from verifier.lean import decoded
 from verifier.lean.audit import audit_build, native_cross_check, parse_print_axioms, source_name
 from verifier.lean.build import BuildOptions, build
+from verifier.lean.expr import ModuleReader
 from verifier.lean.library import build_core_index
 from verifier.lean.olean import Olean, OleanError, load_module
+from verifier.lean.pretty import canonical
+from verifier.lean.project import BUILD_LIB
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +90,45 @@ def test_multi_part_module_resolves_across_parts(audited):
     image = load_module(root / ".lake/build/lib/lean/Aud/Cases", 4)
     assert image.path.name == "Cases.olean.private" and len(image.others) == 2
     assert image.header.base_addr > image.others[0].header.base_addr  # later parts map above earlier ones
+
+
+def _flat(constants) -> list[tuple]:
+    """Everything a constant holds, its terms as canonical text (== on deep terms would recurse)."""
+    return [(c.name, c.kind, c.level_params, canonical(c.type), c.value and canonical(c.value), c.is_unsafe,
+             tuple(canonical(e) for e in c.extra), c.ctors) for c in constants]
+
+
+def test_decoded_cache_holds_what_the_olean_holds(audited, toolchain, tmp_path, monkeypatch):
+    root, built, _ = audited
+    psize = toolchain.version.pointer_bytes
+    monkeypatch.setattr(decoded, "cache_root", lambda: tmp_path)
+    bases = [root / BUILD_LIB / m.module.replace(".", "/") for m in built.modules if m.compiled]
+    for base in bases:
+        direct = _flat(ModuleReader(load_module(base, psize)).constants())
+        assert _flat(decoded.module_constants(base, psize)[1]) == direct  # decoded, then written
+        assert _flat(decoded.module_constants(base, psize)[1]) == direct  # read back
+    entries = sorted((tmp_path / "decoded").iterdir())
+    assert len(entries) == len(bases) and all(e.suffix == ".marshal" for e in entries)
+    for entry in entries:  # a damaged entry is decoded afresh, never trusted
+        entry.write_bytes(entry.read_bytes()[: len(entry.read_bytes()) // 2])
+    fresh = ModuleReader(load_module(bases[0], psize)).constants()
+    assert _flat(decoded.module_constants(bases[0], psize)[1]) == _flat(fresh)
+    with pytest.raises(ValueError, match="not a decoded-module cache entry"):
+        decoded.decode(b"\x00garbage")
+
+
+def test_decoded_cache_key_follows_the_bytes(audited, toolchain, tmp_path):
+    root, built, _ = audited
+    psize = toolchain.version.pointer_bytes
+    module = next(m.module for m in built.modules if m.compiled)
+    source = root / BUILD_LIB / f"{module.replace('.', '/')}.olean"
+    copy = tmp_path / "Copy.olean"
+    shutil.copy(source, copy)
+    before = decoded._key(load_module(tmp_path / "Copy", psize))
+    data = bytearray(copy.read_bytes())
+    data[-1] ^= 1  # the last byte of the object region: the header still reads
+    copy.write_bytes(bytes(data))
+    assert decoded._key(load_module(tmp_path / "Copy", psize)) != before
 
 
 def test_core_index_finds_the_standard_axioms(toolchain):

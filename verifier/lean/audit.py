@@ -328,8 +328,7 @@ def audit_build(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditRe
                       if c.kind == "axiom" and not _is_auxiliary(n))
     extensions = sorted((SyntaxExtension(kind, n, mod) for n, (mod, c) in library.project_constants.items()
                          if (kind := syntax_extension(c)) is not None), key=lambda x: (x.module, x.name))
-    any_module = next(iter(library.project_modules.values()), None)
-    header = any_module.o.header if any_module else None
+    header = next(iter(library.project_headers.values()), None)
     return AuditReport(header.lean_version if header else "", header.githash if header else "",
                        header.pointer_size if header else 0, tuple(theorems), tuple(missing), tuple(declared),
                        options=_options(chain, lean_dir, build), syntax_extensions=tuple(extensions))

@@ -1,7 +1,8 @@
 """Which module declares a constant: an index over the core library's and the project's .olean files.
 
 The core library index (about 200k names over ~2,100 files) is built once per toolchain and kept in
-the cache folder; project modules are read fresh each time. Constants are decoded on demand.
+the cache folder; project modules are read whole (through `decoded`'s cache, keyed by their bytes).
+Core library constants are decoded on demand.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verifier.atomic_write import write_text_atomic
+from verifier.lean.decoded import module_constants
 from verifier.lean.expr import Constant, ModuleReader
-from verifier.lean.olean import Olean, OleanError, load_module
+from verifier.lean.olean import Olean, OleanError, OleanHeader
 from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.toolchain.cache import cache_root
 
@@ -64,16 +66,16 @@ class Library:
     chain: Toolchain
     project_lib: Path
     core_index: dict[str, str]
-    project_modules: dict[str, ModuleReader] = field(default_factory=dict)
+    project_headers: dict[str, OleanHeader] = field(default_factory=dict)
     project_constants: dict[str, tuple[str, Constant]] = field(default_factory=dict)
     _core_readers: dict[str, ModuleReader] = field(default_factory=dict)
     _core_constants: dict[str, Constant | None] = field(default_factory=dict)
 
     def load_project_module(self, module: str) -> None:
-        base = self.project_lib / Path(*module.split("."))
-        reader = ModuleReader(load_module(base, self.chain.version.pointer_bytes))
-        self.project_modules[module] = reader
-        for const in reader.constants():
+        header, constants = module_constants(self.project_lib / Path(*module.split(".")),
+                                             self.chain.version.pointer_bytes)
+        self.project_headers[module] = header
+        for const in constants:
             self.project_constants[const.name] = (module, const)
 
     def is_project(self, name: str) -> bool:

@@ -130,12 +130,13 @@ class Olean:
         cs_sz, other, tag = struct.unpack_from("<HBB", self.data, off + 4)
         body = off + 8
         p = self.psize
-        if tag <= MAX_CTOR_TAG:
-            fields = tuple(self._word(body + i * p) for i in range(other))
+        word = "Q" if p == 8 else "I"
+        if tag <= MAX_CTOR_TAG:  # one unpack for all the fields: this loop decodes every object the audit reads
+            fields = struct.unpack_from(f"<{other}{word}", self.data, body)
             return Ctor(tag, fields, self.data[body + other * p: off + cs_sz])
         if tag == TAG_ARRAY:
             size = self._word(body)
-            return [self._word(body + 2 * p + i * p) for i in range(size)]
+            return list(struct.unpack_from(f"<{size}{word}", self.data, body + 2 * p))
         if tag == TAG_STRING:
             size = self._word(body)
             start = body + 3 * p
