@@ -4,6 +4,8 @@ agrees with NumPy bit for bit and disagrees with a broken kernel; the claims aud
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import replace
 from fractions import Fraction
 
@@ -12,8 +14,8 @@ import pytest
 
 from tests.helpers import REPO, run_cli
 from verifier import planner
-from verifier.checks import claims, mutants, properties
-from verifier.checks.catalog import PROPERTIES, run_all
+from verifier.checks import catalog, claims, mutants, properties
+from verifier.checks.catalog import PROPERTIES, PropertyRun, run_all
 from verifier.checks.properties import Property, Recorder, run_property
 from verifier.checks.runner import run_checks
 
@@ -38,6 +40,58 @@ def test_every_property_passes_and_reports_its_run():
     margins = {r.name: r.worst_margin for r in results}
     assert margins["quant_error_in_range"] == 0.0  # the bound is attained (a tie at the half-step edge)
     assert 0 <= margins["planner_within_budget"] < 0.01  # the planner fills the budget
+
+
+FEW = {"quant_error_in_range", "pack_pair_roundtrip", "e2e_bound", "planner_exact_cover"}
+
+
+def _same(results) -> list:
+    return [replace(r, elapsed_s=0.0) for r in results]
+
+
+def test_forked_property_run_gives_the_serial_results():
+    with PropertyRun(workers=2, only=FEW) as run:
+        assert run.forked, threading.enumerate()
+        assert [p.name for p in run.props] == [p.name for p in PROPERTIES if p.name in FEW]
+        assert _same(run.results()) == _same(run_all(only=FEW))
+        assert run.beside(sorted, [3, 1, 2])() == [1, 2, 3]  # a job beside them answers too
+
+
+def test_forked_run_sees_a_kernel_patched_before_it(monkeypatch):
+    monkeypatch.setattr(properties, "quantize_levels", floor_quantize_levels)
+    with PropertyRun(workers=2, only={"quant_error_in_range"}) as run:
+        assert run.forked, threading.enumerate()
+        [result] = run.results()
+    assert not result.passed and "error" in (result.counterexample or "")
+
+
+def test_with_another_thread_alive_the_properties_run_here():
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with PropertyRun(workers=2, only={"pack_pair_roundtrip"}) as run:
+            assert not run.forked
+            [result] = run.results()
+            assert run.beside(sorted, [2, 1])() == [1, 2]
+        assert result.passed and result.examples_run >= 5
+    finally:
+        stop.set()
+        other.join()
+
+
+def _die(*_args: object) -> None:
+    os._exit(9)
+
+
+def test_a_worker_that_dies_fails_its_properties(monkeypatch):
+    monkeypatch.setattr(catalog, "_run_named", _die)
+    with PropertyRun(workers=2, only=FEW) as run:
+        assert run.forked
+        results = run.results()
+        assert run.beside(sorted, [2, 1])() == [1, 2]  # run here: the pool is broken
+    assert len(results) == len(FEW) and not any(r.passed for r in results)
+    assert all("worker process running it died" in (r.counterexample or "") for r in results)
 
 
 def test_a_broken_quantizer_fails_its_property(monkeypatch):

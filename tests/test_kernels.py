@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from verifier.kernels import matmul as mm
+from verifier.kernels import pack, reference
 from verifier.kernels.pack import PAIR_TABLE, pack_codes, pack_pairs, pack_weights, unpack_codes, unpack_weights
 from verifier.kernels.quant import dequantize_levels, quantize_levels, quantize_weights
 
@@ -156,6 +161,56 @@ BAD_INPUTS = [
     (lambda: mm.packed_matmul(np.full((1, 4), np.inf, np.float32), quantize_weights(np.ones((3, 4), np.float32))),
      "x contains Inf"),
 ]
+
+
+def _floats(n: int, kind: str) -> np.ndarray:
+    """Normal, huge and tiny, subnormal, signed-zero and repeated values: every exponent the sums meet."""
+    if kind == "wide":
+        return RNG.standard_normal(n) * 10.0 ** RNG.integers(-300, 300, n)
+    if kind == "subnormal":
+        return RNG.choice([5e-324, -5e-324, 2.5e-310, -0.0, 0.0, 1.0, 3.5], n)
+    return RNG.standard_normal(n)
+
+
+@pytest.mark.parametrize("kind", ["normal", "wide", "subnormal"])
+def test_exact_sums_match_fraction_arithmetic(kind):
+    """`exact_dot` and `error_bound` add integers over one power-of-two denominator; Fraction, term by
+    term, is the obviously exact reference."""
+    for n in (0, 1, 2, 37, 300):
+        x, w = _floats(n, kind), _floats(n, kind)
+        assert reference.exact_dot(x, w) == sum((Fraction(a) * Fraction(b) for a, b in zip(x, w, strict=True)),
+                                                Fraction(0))
+        scales = [Fraction(float(v)) for v in np.abs(_floats(n + 3, kind))]  # padded: three more than K
+        sx = Fraction(float(abs(_floats(1, kind)[0])))
+        padded = [Fraction(float(v)) for v in x] + [Fraction(0)] * 3
+        padded_w = [Fraction(float(v)) for v in w] + [Fraction(0)] * 3
+        expected = sum((abs(a) * s / 2 + abs(b) * sx / 2 + (sx / 2) * (s / 2)
+                        for a, b, s in zip(padded, padded_w, scales, strict=True)), Fraction(0))
+        assert reference.error_bound(x, w, sx, scales) == expected
+    with pytest.raises(ValueError, match="power-of-two"):
+        reference.dyadic_sum([(1, 3)])
+    with pytest.raises(ValueError):
+        reference.exact_dot(np.ones(3), np.ones(4))
+
+
+def test_a_forked_child_gets_its_own_unpack_pool():
+    """The parent's pool threads do not survive a fork: a child that queued on the copied pool would wait
+    for ever (the property runs fork with the pool alive)."""
+    both = threading.Barrier(2, timeout=10)  # each job waits for the other: the pool starts both threads
+    pack.parallel([both.wait, both.wait])
+    assert sum(t.name.startswith(pack.POOL_THREADS) for t in threading.enumerate()) == 2
+    pid = os.fork()
+    if pid == 0:  # the child: two jobs on the pool, then out without pytest's clean-up
+        got = []
+        pack.parallel([lambda: got.append(1), lambda: got.append(2)])
+        os._exit(0 if sorted(got) == [1, 2] else 1)
+    deadline = time.monotonic() + 30
+    while (status := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if status[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert status[0] == pid and os.waitstatus_to_exitcode(status[1]) == 0
 
 
 @pytest.mark.parametrize(("call", "message"), BAD_INPUTS, ids=[m for _, m in BAD_INPUTS])

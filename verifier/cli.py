@@ -126,12 +126,17 @@ def _built_project(args: argparse.Namespace, allow_incomplete: bool = False):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from verifier.checks.catalog import PropertyRun
     from verifier.checks.runner import format_report, run_checks
 
     scale = _examples_scale(args)
-    chain, lean_dir, _ = _built_project(args)
-    _say("running property, differential and closed-form checks and the claims audit ...")
-    report = run_checks(chain, lean_dir, seed=args.seed, scale=scale, limits=_limits(args), reuse=not args.fresh)
+    find_lean_dir(args.project)  # bad input is told at once, before the properties start
+    _limits(args)
+    with PropertyRun(args.seed, scale) as props:  # forked before the build starts any thread
+        chain, lean_dir, _ = _built_project(args)
+        _say("running property, differential and closed-form checks and the claims audit ...")
+        report = run_checks(chain, lean_dir, seed=args.seed, scale=scale, limits=_limits(args), reuse=not args.fresh,
+                            props=props)
     print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0 if report.passed else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,18 +52,23 @@ def roofline_rows(batches: tuple[int, ...] = (1, 64, 2048)) -> list[RooflineRow]
 
 def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAULT_SEED, scale: float = 1.0,
                cases: int = 24, limits: Limits | None = None, reuse: bool = False,
-               with_differential: bool = True) -> CheckReport:
+               with_differential: bool = True, props: catalog.PropertyRun | None = None,
+               workers: int = 2) -> CheckReport:
     """Everything `quantproof check` reports; the Lean project must already be built. The constants are
     always confirmed by the kernel, the differential families unless `with_differential` is off (the verdict
     then fails). With `reuse`, the verdicts of an identical Lean batch (same cases, same compiled modules,
-    same toolchain) are reused."""
+    same toolchain) are reused. The properties are `props` if the caller started them, else they start here
+    in `workers` processes, before the Lean batch's thread (a fork needs this process single-threaded)."""
     fams = differential.families(seed, cases) if with_differential else []
-    with ThreadPoolExecutor(max_workers=1) as beside:  # Lean elaborates the batch while Python runs the properties
+    with contextlib.ExitStack() as stack:
+        run = props or stack.enter_context(catalog.PropertyRun(seed, scale, workers))
+        # Lean elaborates the batch while Python runs the properties
+        beside = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending = beside.submit(run_batch, chain, lean_dir, differential.IMPORTS,
                                 differential.snippets(fams) + constants.snippets(spec()), limits=limits, reuse=reuse)
-        props = catalog.run_all(seed, scale)
+        results = run.results()
         batch = pending.result()
-    return CheckReport(tuple(closed_forms()), tuple(props), tuple(differential.results(fams, batch)),
+    return CheckReport(tuple(closed_forms()), tuple(results), tuple(differential.results(fams, batch)),
                        tuple(claims.audit_claims()), batch.elapsed_s, batch.killed,
                        tuple(h.first_line() for h in batch.header_errors), batch.reused, tuple(roofline_rows()),
                        constants.results(spec(), batch))

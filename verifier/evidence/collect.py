@@ -55,9 +55,9 @@ def _timed(timings: dict[str, float], name: str, say: Say, fn: Callable[[], T]) 
     return value
 
 
-def _checks_without_lean(options: EvidenceOptions) -> CheckReport:
-    props = catalog.run_all(options.seed, options.examples_scale)
-    return CheckReport(tuple(closed_forms()), tuple(props), (), tuple(audit_claims()), roofline=tuple(roofline_rows()))
+def _checks_without_lean(props: catalog.PropertyRun) -> CheckReport:
+    return CheckReport(tuple(closed_forms()), tuple(props.results()), (), tuple(audit_claims()),
+                       roofline=tuple(roofline_rows()))
 
 
 def _method(chain: Toolchain, audit: AuditReport) -> Method:
@@ -70,22 +70,26 @@ def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], optio
             say: Say = lambda _: None) -> EvidenceDocument:
     timings: dict[str, float] = {}
     start = time.monotonic()
-    built: BuildResult = _timed(timings, "build", say, lambda: build(
-        lean_dir, chain, BuildOptions(jobs=options.jobs, limits=options.limits), say))
-    audit = _timed(timings, "audit", say, lambda: audit_or_error(chain, lean_dir, built))
-    with ThreadPoolExecutor(max_workers=1) as background:  # the replay's Lean runs beside the checks' Lean
-        replaying = background.submit(_timed, timings, "replay", lambda _: None, lambda: replay_build(
-            chain, lean_dir, built, limits=options.limits, reuse=options.reuse_lean_verdicts))
-        if built.status == "ok":
-            checks = _timed(timings, "checks", say, lambda: run_checks(
-                chain, lean_dir, seed=options.seed, scale=options.examples_scale, cases=options.differential_cases,
-                limits=options.limits, reuse=options.reuse_lean_verdicts,
-                with_differential=options.run_differential))
-        else:
-            checks = _timed(timings, "checks", say, lambda: _checks_without_lean(options))
-        mutants = tuple(_timed(timings, "mutants", say, lambda: run_mutants(options.seed)))
-        say("kernel replay ...")
-        replay = replaying.result()
+    # The properties and the mutants need no Lean: they start first, forked while this process has no other
+    # thread, and run beside the build and the audit.
+    with catalog.PropertyRun(options.seed, options.examples_scale, options.jobs) as props:
+        mutating = props.beside(run_mutants, options.seed)
+        built: BuildResult = _timed(timings, "build", say, lambda: build(
+            lean_dir, chain, BuildOptions(jobs=options.jobs, limits=options.limits), say))
+        audit = _timed(timings, "audit", say, lambda: audit_or_error(chain, lean_dir, built))
+        with ThreadPoolExecutor(max_workers=1) as background:  # the replay's Lean runs beside the checks' Lean
+            replaying = background.submit(_timed, timings, "replay", lambda _: None, lambda: replay_build(
+                chain, lean_dir, built, limits=options.limits, reuse=options.reuse_lean_verdicts))
+            if built.status == "ok":
+                checks = _timed(timings, "checks", say, lambda: run_checks(
+                    chain, lean_dir, seed=options.seed, scale=options.examples_scale,
+                    cases=options.differential_cases, limits=options.limits, reuse=options.reuse_lean_verdicts,
+                    with_differential=options.run_differential, props=props))
+            else:
+                checks = _timed(timings, "checks", say, lambda: _checks_without_lean(props))
+            mutants = tuple(_timed(timings, "mutants", say, mutating))
+            say("kernel replay ...")
+            replay = replaying.result()
     reviews = load_reviews()
     requirements = tuple(assess.assess_requirement(r, audit, checks, reviews, replay)
                          for r in load_spec().requirements)

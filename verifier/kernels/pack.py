@@ -160,6 +160,15 @@ def parallel(jobs: list[Callable[[], None]]) -> None:
             job()
 
 
+POOL_THREADS = "quantproof-unpack"
+
+
 @cache
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="quantproof-unpack")
+    return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix=POOL_THREADS)
+
+
+# A forked child has none of the parent's threads: it must build its own pool, not queue jobs on a copy
+# whose threads are gone. (The pool's threads are idle whenever a fork can happen: `parallel` waits for its
+# jobs before it returns.)
+os.register_at_fork(after_in_child=_pool.cache_clear)

@@ -125,7 +125,7 @@ def _load_libc() -> ctypes.CDLL | None:
 _LIBC = _load_libc()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: get SIGKILL when the parent dies, even if the parent is SIGKILLed itself."""
     with contextlib.suppress(Exception):
         if _LIBC is not None:
@@ -200,7 +200,7 @@ def run_guarded(
 
 
 class _SpawnThread:
-    """One thread, alive as long as this process, that starts every child. `_die_with_parent` sets
+    """One thread, alive as long as this process, that starts every child. `die_with_parent` sets
     PR_SET_PDEATHSIG, which fires when the *thread* that started the child ends, not the process: a
     long-lived child started from a short-lived thread (a build's pool thread starting a warm worker)
     would be killed when that thread finished."""
@@ -242,7 +242,7 @@ def spawn(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Pat
         raise Stopping("quantproof is stopping: no new Lean process")
     proc = _SPAWN_THREAD.call(lambda: subprocess.Popen(
         list(argv), cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True,
-        preexec_fn=_die_with_parent, **popen))
+        preexec_fn=die_with_parent, **popen))
     with _LIVE.lock:
         _LIVE.procs.add(proc)
     if _STOPPING.is_set():  # the stop came while it started: it is not left behind
