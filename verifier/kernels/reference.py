@@ -74,16 +74,14 @@ def dyadic_sum(terms: Iterable[tuple[int, int]]) -> Fraction:
     and every product of such is): one integer sum over the largest denominator, not a Fraction per term
     (the e2e property sums rows of 28,672 terms)."""
     pairs = list(terms)
-    if not pairs:
-        return Fraction(0)
-    big = max(d for _, d in pairs)
+    big = max((d for _, d in pairs), default=1)
     if any(d & (d - 1) for _, d in pairs):
         raise ValueError("dyadic_sum needs power-of-two denominators")
     width = big.bit_length()
     return Fraction(sum(n << (width - d.bit_length()) for n, d in pairs), big)
 
 
-def _ratios(values: np.ndarray, length: int) -> list[tuple[int, int]]:
+def _ratios(values: np.ndarray, length: int = 0) -> list[tuple[int, int]]:
     """Each float as (numerator, power-of-two denominator), zero-padded to `length`."""
     out = [float(v).as_integer_ratio() for v in values]
     return out + [(0, 1)] * (length - len(out))
@@ -91,7 +89,7 @@ def _ratios(values: np.ndarray, length: int) -> list[tuple[int, int]]:
 
 def exact_dot(x: np.ndarray, w: np.ndarray) -> Fraction:
     """sum_k x_k w_k in exact rational arithmetic."""
-    return dyadic_sum((a * b, c * d) for (a, c), (b, d) in zip(_ratios(x, 0), _ratios(w, 0), strict=True))
+    return dyadic_sum((a * b, c * d) for (a, c), (b, d) in zip(_ratios(x), _ratios(w), strict=True))
 
 
 def error_bound(x: np.ndarray, w: np.ndarray, sx: Fraction, scales: list[Fraction]) -> Fraction:
