@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -49,6 +50,16 @@ def _single_threaded() -> bool:
     return all(t is here or t.name.startswith(pack.POOL_THREADS) for t in threading.enumerate())
 
 
+NICE = 10
+
+
+def _worker_start() -> None:
+    """None outlives a killed command; and a cold build's Lean, which the whole run waits for, comes first:
+    the properties take the cores it leaves idle (with nothing else to run, they get all of them)."""
+    die_with_parent()
+    os.nice(NICE)
+
+
 class PropertyRun:
     """The properties, started at once in `workers` forked processes; `results()` waits for them. Used as a
     context manager: leaving it stops the workers.
@@ -66,7 +77,7 @@ class PropertyRun:
         self._futures: list[Future[PropertyResult]] = []
         if workers > 1 and _single_threaded():
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=die_with_parent)  # none outlives a killed command
+                                             initializer=_worker_start)
             self._futures = [self._pool.submit(_run_named, p.name, seed_value, scale) for p in self.props]
 
     def __enter__(self) -> PropertyRun:
