@@ -230,3 +230,14 @@ def test_bad_report_inputs(tmp_path):
         folder = _evidence_folder(tmp_path, name, content)
         assert message in one_line_error(run_cli("report", "--from", str(folder))), name
         assert sorted(p.name for p in folder.iterdir()) == ["evidence.json"]  # nothing written beside it
+
+
+def test_an_atomic_write_that_fails_leaves_nothing_behind(tmp_path):
+    from verifier.atomic_write import write_text_atomic
+
+    (tmp_path / "taken").mkdir()  # a folder where the file should go: the rename fails
+    with pytest.raises(OSError):
+        write_text_atomic(tmp_path / "taken", "text")
+    write_text_atomic(tmp_path / "file", "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "taken"]
+    assert (tmp_path / "file").read_text() == "whole" and not any((tmp_path / "taken").iterdir())
