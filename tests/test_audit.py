@@ -11,7 +11,7 @@ from tests.helpers import copy_fixture, one_line_error, run_cli
 from verifier.lean import decoded
 from verifier.lean.audit import audit_build, native_cross_check, parse_print_axioms, source_name
 from verifier.lean.build import BuildOptions, build
-from verifier.lean.expr import ModuleReader
+from verifier.lean.expr import Constant, Expr, ModuleReader
 from verifier.lean.library import build_core_index
 from verifier.lean.olean import Olean, OleanError, load_module
 from verifier.lean.pretty import canonical
@@ -115,6 +115,15 @@ def test_decoded_cache_holds_what_the_olean_holds(audited, toolchain, tmp_path, 
     assert _flat(decoded.module_constants(bases[0], psize)[1]) == _flat(fresh)
     with pytest.raises(ValueError, match="not a decoded-module cache entry"):
         decoded.decode(b"\x00garbage")
+
+
+def test_decoded_cache_refuses_a_term_shape_it_does_not_know():
+    leaf = Expr("sort", ("0",))
+    shaped = Constant("c", "def", (), Expr("app", (leaf, leaf)), Expr("app", (leaf, leaf)))
+    assert _flat(decoded.decode(decoded.encode([shaped]))) == _flat([shaped])
+    for odd in (Expr("mdata", ("note", leaf)), Expr("sort", (leaf,))):  # a sub-term where none is expected
+        with pytest.raises(ValueError, match="EXPR_SLOTS"):
+            decoded.encode([Constant("c", "def", (), odd, None)])
 
 
 def test_decoded_cache_key_follows_the_bytes(audited, toolchain, tmp_path):

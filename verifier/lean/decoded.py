@@ -22,7 +22,8 @@ from verifier.lean.olean import Olean, OleanHeader, load_module
 from verifier.lean.toolchain.cache import cache_root
 
 FORMAT = 1
-# Where each kind of node keeps its sub-expressions among its arguments (as `expr.children` walks them).
+# Where each kind of node keeps its sub-expressions among its arguments (as `expr.children` walks them);
+# `encode` refuses a node whose sub-terms sit elsewhere, so the two cannot drift apart unnoticed.
 EXPR_SLOTS = {"app": (0, 1), "lam": (1, 2), "forall": (1, 2), "let": (1, 2, 3), "mdata": (0,), "proj": (2,)}
 
 
@@ -52,6 +53,8 @@ def encode(constants: list[Constant]) -> bytes:
                 stack.pop()
                 continue
             slots = EXPR_SLOTS.get(top.kind, ())
+            if tuple(i for i, a in enumerate(top.args) if isinstance(a, Expr)) != slots:
+                raise ValueError(f"`{top.kind}` keeps its sub-terms where EXPR_SLOTS does not say")
             pending = [top.args[i] for i in slots if id(top.args[i]) not in index]
             if pending:
                 stack.extend(pending)
@@ -103,6 +106,6 @@ def module_constants(base: Path, pointer_size: int | None) -> tuple[OleanHeader,
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(path, encode(constants))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a kind of term `encode` does not know is not cached
         pass
     return image.header, constants
