@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from fractions import Fraction
@@ -49,7 +51,15 @@ def _same(results) -> list:
     return [replace(r, elapsed_s=0.0) for r in results]
 
 
-def test_forked_property_run_gives_the_serial_results():
+def _fresh(body: str) -> None:
+    """Run `body` (a function of this module) in a new interpreter: `PropertyRun` forks only while its
+    process has no other thread, and a test process may hold a Lean spawner thread from an earlier test."""
+    run = subprocess.run([sys.executable, "-c", f"from tests.test_checks import {body}; {body}()"], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+def forked_results_are_the_serial_ones() -> None:
     with PropertyRun(workers=2, only=FEW) as run:
         assert run.forked, threading.enumerate()
         assert [p.name for p in run.props] == [p.name for p in PROPERTIES if p.name in FEW]
@@ -58,12 +68,32 @@ def test_forked_property_run_gives_the_serial_results():
         assert run.beside(os.nice, 0)() == min(19, os.nice(0) + catalog.NICE)  # a cold build's Lean first
 
 
-def test_forked_run_sees_a_kernel_patched_before_it(monkeypatch):
-    monkeypatch.setattr(properties, "quantize_levels", floor_quantize_levels)
+def forked_run_sees_a_kernel_patched_before_it() -> None:
+    properties.quantize_levels = floor_quantize_levels
     with PropertyRun(workers=2, only={"quant_error_in_range"}) as run:
-        assert run.forked, threading.enumerate()
+        assert run.forked
         [result] = run.results()
     assert not result.passed and "error" in (result.counterexample or "")
+
+
+def _die(*_args: object) -> None:
+    os._exit(9)
+
+
+def a_worker_that_dies_fails_its_properties() -> None:
+    catalog._run_named = _die
+    with PropertyRun(workers=2, only=FEW) as run:
+        assert run.forked
+        results = run.results()
+        assert run.beside(sorted, [2, 1])() == [1, 2]  # run here: the pool is broken
+    assert len(results) == len(FEW) and not any(r.passed for r in results)
+    assert all("worker process running it died" in (r.counterexample or "") for r in results)
+
+
+@pytest.mark.parametrize("body", ["forked_results_are_the_serial_ones", "forked_run_sees_a_kernel_patched_before_it",
+                                  "a_worker_that_dies_fails_its_properties"])
+def test_forked_property_runs(body):
+    _fresh(body)
 
 
 def test_with_another_thread_alive_the_properties_run_here():
@@ -79,20 +109,6 @@ def test_with_another_thread_alive_the_properties_run_here():
     finally:
         stop.set()
         other.join()
-
-
-def _die(*_args: object) -> None:
-    os._exit(9)
-
-
-def test_a_worker_that_dies_fails_its_properties(monkeypatch):
-    monkeypatch.setattr(catalog, "_run_named", _die)
-    with PropertyRun(workers=2, only=FEW) as run:
-        assert run.forked
-        results = run.results()
-        assert run.beside(sorted, [2, 1])() == [1, 2]  # run here: the pool is broken
-    assert len(results) == len(FEW) and not any(r.passed for r in results)
-    assert all("worker process running it died" in (r.counterexample or "") for r in results)
 
 
 def test_a_broken_quantizer_fails_its_property(monkeypatch):
