@@ -96,12 +96,12 @@ def traffic_lower_bound(m: int, k: int, n: int) -> int:
 def pick_cols(reserve: int, m: int, k: int, n: int, lo: int, hi: int, memo: dict[int, int] | None = None) -> int:
     """Lean's `pickCols`: of two widths, the one that moves fewer bytes; ties to `hi`, the wider. `memo`
     keeps each width's traffic for one tournament, which asks for most widths twice."""
+    known = {} if memo is None else memo
+
     def traffic(c: int) -> int:
-        if memo is None:
-            return plan_traffic(m, k, n, rows_for(reserve, m, k, c), c)
-        if c not in memo:
-            memo[c] = plan_traffic(m, k, n, rows_for(reserve, m, k, c), c)
-        return memo[c]
+        if c not in known:
+            known[c] = plan_traffic(m, k, n, rows_for(reserve, m, k, c), c)
+        return known[c]
     return hi if traffic(hi) <= traffic(lo) else lo
 
 
