@@ -9,6 +9,7 @@ import pytest
 
 from tests.helpers import copy_fixture
 from verifier.cli import build_parser, worker_count
+from verifier.lean.batch import BatchResult, Snippet, run_batch
 from verifier.lean.build import BuildOptions, BuildResult, build
 from verifier.lean.build.compare import differences
 from verifier.lean.process import Limits
@@ -22,6 +23,15 @@ from verifier.lean.worker import (
     wasm_heap_bytes,
 )
 
+# Checks of the fixture's `triple`: passing, failing, a `sorry`, a value printed, over more lines than one.
+SNIPPETS = [Snippet("add", "example : Fix.triple 2 = 6 := by decide"),
+            Snippet("wrong", "example : Fix.triple 2 = 7 := by decide"),
+            Snippet("value", "#reduce Fix.triple 14"),
+            Snippet("sorry", "example : Fix.triple 0 = 0 := by\n  sorry"),
+            Snippet("lemma", "example (a : Nat) :\n    Fix.triple (a + a) = Fix.triple a + Fix.triple a :=\n"
+                             "  Fix.triple_add a a"),
+            Snippet("unknown", "#check Fix.quadruple"),
+            Snippet("last", "example : True := trivial")]
 SPIN = "partial def spin (n : Nat) : Nat := spin (n + 1)\n#eval spin 0\n"
 
 
@@ -38,6 +48,8 @@ class WarmRun:
     root: Path
     build: BuildResult
     bad: LeanRun
+    sliced: BatchResult
+    whole: BatchResult
     spun: LeanRun
     after: LeanRun
     fresh: LeanRun
@@ -54,6 +66,8 @@ def warm(tmp_path_factory, toolchain, replay_ready) -> WarmRun:
     root = copy_fixture("buildproj", tmp_path_factory.mktemp("warm"))
     with warm_workers(1):
         result = build(root, toolchain, BuildOptions(jobs=2))
+        sliced = run_batch(toolchain, root, ["Fix.Good"], SNIPPETS, slices=3)
+        whole = run_batch(toolchain, root, ["Fix.Good"], SNIPPETS)
         bad = toolchain.run_file("theorem bad : 1 = 2 := rfl\n")
         spun = toolchain.run_file(SPIN, limits=Limits(timeout_s=5.0))
         after = toolchain.run_file("theorem again : 2 + 2 = 4 := rfl\ndef v : Nat := 6 * 7\n#eval v\n")
@@ -65,7 +79,7 @@ def warm(tmp_path_factory, toolchain, replay_ready) -> WarmRun:
         # a worker that dies on its own after earlier jobs is replaced and the job run once more
         crash = toolchain.run_file("#eval (IO.Process.exit 3 : IO Unit)\n")
         hog = toolchain.run_file("theorem small : True := trivial\n", limits=Limits(memory_bytes=256 * 1024**2))
-        return WarmRun(root, result, bad, spun, after, fresh, crash, hog, heap, pool.starts,
+        return WarmRun(root, result, bad, sliced, whole, spun, after, fresh, crash, hog, heap, pool.starts,
                        sum(w.retired for w in pool.workers))
 
 
@@ -105,6 +119,19 @@ def test_a_failing_file_fails_in_the_worker(warm):
     assert warm.bad.process.argv[0] == "<worker>" and warm.bad.process.returncode == 1 and not warm.bad.killed
     assert warm.bad.output.diagnostics
     assert {(d.severity, d.line) for d in warm.bad.output.diagnostics} == {("error", 1)}
+
+
+def test_a_sliced_batch_answers_as_the_whole_file(warm):
+    """Three slices queued on one worker: the same verdicts and messages, at the lines of the one file."""
+    def seen(batch: BatchResult) -> list[tuple]:
+        return [(r.key, r.ok, r.first_line, [(d.severity, d.line, d.column, d.text) for d in r.diagnostics])
+                for r in batch.results]
+
+    assert not warm.sliced.reused and not warm.whole.reused and warm.sliced.killed is None
+    assert seen(warm.sliced) == seen(warm.whole) and not warm.sliced.header_errors
+    assert [r.key for r in warm.sliced.results if r.ok] == ["add", "value", "lemma", "last"]
+    value = warm.whole.by_key()["value"]
+    assert any(d.text.strip() == "42" and d.line == value.first_line for d in value.diagnostics)
 
 
 def test_killed_job_is_reported_and_the_worker_replaced(warm):

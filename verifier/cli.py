@@ -136,7 +136,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         chain, lean_dir, _ = _built_project(args)
         _say("running property, differential and closed-form checks and the claims audit ...")
         report = run_checks(chain, lean_dir, seed=args.seed, scale=scale, limits=_limits(args), reuse=not args.fresh,
-                            props=props)
+                            props=props, slices=worker_count(args))
     print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0 if report.passed else 1
 

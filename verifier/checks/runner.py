@@ -53,19 +53,21 @@ def roofline_rows(batches: tuple[int, ...] = (1, 64, 2048)) -> list[RooflineRow]
 def run_checks(chain: Toolchain, lean_dir: Path, *, seed: int = properties.DEFAULT_SEED, scale: float = 1.0,
                cases: int = 24, limits: Limits | None = None, reuse: bool = False,
                with_differential: bool = True, props: catalog.PropertyRun | None = None,
-               workers: int = 2) -> CheckReport:
+               workers: int = 2, slices: int = 1) -> CheckReport:
     """Everything `quantproof check` reports; the Lean project must already be built. The constants are
     always confirmed by the kernel, the differential families unless `with_differential` is off (the verdict
     then fails). With `reuse`, the verdicts of an identical Lean batch (same cases, same compiled modules,
     same toolchain) are reused. The properties are `props` if the caller started them, else they start here
-    in `workers` processes, before the Lean batch's thread (a fork needs this process single-threaded)."""
+    in `workers` processes, before the Lean batch's thread (a fork needs this process single-threaded). The
+    batch runs as up to `slices` slices at once on the warm workers."""
     fams = differential.families(seed, cases) if with_differential else []
     with contextlib.ExitStack() as stack:
         run = props or stack.enter_context(catalog.PropertyRun(seed, scale, workers))
         # Lean elaborates the batch while Python runs the properties
         beside = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending = beside.submit(run_batch, chain, lean_dir, differential.IMPORTS,
-                                differential.snippets(fams) + constants.snippets(spec()), limits=limits, reuse=reuse)
+                                differential.snippets(fams) + constants.snippets(spec()), limits=limits, reuse=reuse,
+                                slices=slices)
         results = run.results()
         batch = pending.result()
     return CheckReport(tuple(closed_forms()), tuple(results), tuple(differential.results(fams, batch)),

@@ -84,7 +84,8 @@ def collect(chain: Toolchain, lean_dir: Path, repo: Path, argv: list[str], optio
                 checks = _timed(timings, "checks", say, lambda: run_checks(
                     chain, lean_dir, seed=options.seed, scale=options.examples_scale,
                     cases=options.differential_cases, limits=options.limits, reuse=options.reuse_lean_verdicts,
-                    with_differential=options.run_differential, props=props))
+                    with_differential=options.run_differential, props=props,
+                    slices=options.jobs + 1))  # one more: the replay holds a worker part of the time
             else:
                 checks = _timed(timings, "checks", say, lambda: _checks_without_lean(props))
             mutants = tuple(_timed(timings, "mutants", say, mutating))

@@ -13,8 +13,10 @@ past it; a snippet whose mark never answered fails.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from verifier.lean.diagnostics import Diagnostic
@@ -22,6 +24,7 @@ from verifier.lean.process import Limits
 from verifier.lean.project import BUILD_LIB
 from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.verdicts import VerdictCache
+from verifier.lean.worker import pool_for
 from verifier.serial import to_jsonable
 
 
@@ -94,11 +97,14 @@ def _marked(diags: Sequence[Diagnostic], span: range) -> bool:
 
 def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets: Sequence[Snippet],
               *, opens: Sequence[str] = (), limits: Limits | None = None, reuse: bool = False,
-              preamble: str | None = None, profile: bool = False) -> BatchResult:
+              preamble: str | None = None, profile: bool = False, slices: int = 1) -> BatchResult:
     """Check every snippet in one Lean process; results in the snippets' order.
 
     With `reuse`, a verdict saved for exactly the same file, compiled imports and toolchain is returned
-    without starting Lean."""
+    without starting Lean. With `slices` > 1 and warm workers, independent snippets run as that many
+    consecutive slices at once, each a file of its own with the same header; the slices queue for the
+    workers, so one can take a worker another job frees. Their results are mapped back to the lines of the
+    one file, which keys the saved verdict either way."""
     text, spans = render(imports, snippets, opens, preamble)
     lib = lean_dir.absolute() / BUILD_LIB
     cache = VerdictCache(lean_dir, "batch")
@@ -109,10 +115,48 @@ def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets
             return _from_json(saved)
         except (KeyError, TypeError):
             pass
-    result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
+    if slices > 1 and preamble is None and not profile and pool_for(chain) and len(snippets) >= 2 * slices:
+        result = _run_slices(chain, lean_dir, imports, opens, snippets, spans, slices, limits)
+    else:
+        result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
     if result.killed is None:
         cache.save(key, to_jsonable(result))
     return result
+
+
+def _run_slices(chain: Toolchain, lean_dir: Path, imports: Sequence[str], opens: Sequence[str],
+                snippets: Sequence[Snippet], spans: list[range], slices: int, limits: Limits | None) -> BatchResult:
+    # dealt round-robin: a family's cases sit together and their costs differ a hundredfold, so consecutive
+    # slices would leave one worker with most of the work
+    parts = [list(range(i, len(snippets), slices)) for i in range(slices)]
+
+    def one(part: list[int]) -> BatchResult:
+        mine = [snippets[i] for i in part]
+        text, part_spans = render(imports, mine, opens)
+        batch = _run(chain, lean_dir, text, part_spans, mine, limits, False)
+        moved = tuple(_shift(r, spans[i].start - span.start)  # to where the snippet sits in the one file
+                      for r, i, span in zip(batch.results, part, part_spans, strict=True))
+        return replace(batch, results=moved)
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(len(parts)) as pool:
+        done = list(pool.map(one, parts))
+    placed: dict[int, SnippetResult] = {}
+    for part, batch in zip(parts, done, strict=True):
+        placed.update(zip(part, batch.results, strict=True))
+    results = [placed[i] for i in range(len(snippets))]
+    if [r.key for r in results] != [s.key for s in snippets]:
+        raise RuntimeError("batch slices did not answer every snippet once, in order")
+    header = tuple(dict.fromkeys(d for batch in done for d in batch.header_errors))
+    killed = "; ".join(dict.fromkeys(batch.killed for batch in done if batch.killed)) or None
+    return BatchResult(tuple(results), header, round(time.monotonic() - start, 2),
+                       max(batch.peak_rss_bytes for batch in done), killed)
+
+
+def _shift(result: SnippetResult, lines: int) -> SnippetResult:
+    moved = tuple(replace(d, line=d.line + lines, end_line=None if d.end_line is None else d.end_line + lines)
+                  for d in result.diagnostics)
+    return replace(result, diagnostics=moved, first_line=result.first_line + lines)
 
 
 def _from_json(data: dict) -> BatchResult:
