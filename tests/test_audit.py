@@ -12,7 +12,7 @@ from verifier.lean import decoded
 from verifier.lean.audit import audit_build, native_cross_check, parse_print_axioms, source_name
 from verifier.lean.build import BuildOptions, build
 from verifier.lean.expr import Constant, Expr, ModuleReader
-from verifier.lean.library import build_core_index
+from verifier.lean.library import DuplicateConstant, build_core_index, open_library
 from verifier.lean.olean import Olean, OleanError, load_module
 from verifier.lean.pretty import canonical
 from verifier.lean.project import BUILD_LIB
@@ -66,6 +66,43 @@ def test_statement_hash_follows_the_statement_only(audited, toolchain, tmp_path)
     after = audit_build(toolchain, copy, build(copy, toolchain, BuildOptions(jobs=2)))
     changed = {t.name for t in after.theorems if t.statement_hash != before[t.name]}
     assert changed == {"Aud.hidden"}  # a new proof of the same statement keeps its hash
+
+
+# Modules that answer to a name another constant has: nothing imports them beside Aud.Cases, so Lean builds them.
+TWINS = {
+    "Twin": "module\n\nnamespace Aud\n\npublic theorem clean (n : Nat) : n + 0 = n := rfl\n\nend Aud\n",
+    "Odd": "module\n\n/-- One atomic name, `Aud.usesPropext` once joined. -/\n"
+           "public theorem «Aud.usesPropext» : True := trivial\n",
+    "Core": "prelude\n\n/-- The core library's `True`, declared again. -/\n"
+            "public inductive True : Prop where\n  | intro\n",
+}
+
+
+def test_a_name_two_constants_answer_to_is_refused(audited, toolchain, tmp_path):
+    """Else the audit could read one constant while a proof uses the other."""
+    root, _, _ = audited
+    copy = tmp_path / "auditproj"
+    shutil.copytree(root, copy)
+    # first a private theorem of the same source name as Aud.Cases' own, in a module of its own: legal Lean
+    (copy / "Aud" / "Shadow.lean").write_text("module\n\nnamespace Aud\n\nprivate theorem hidden (x : Int) "
+                                              "(h : 0 ≤ x) : 0 ≤ x + x := sorry\n\nend Aud\n")
+    shadowed = audit_build(toolchain, copy, build(copy, toolchain, BuildOptions(jobs=2)))
+    hidden = {t.module: t.status for t in shadowed.theorems if t.name == "Aud.hidden"}
+    assert hidden == {"Aud.Cases": "proved", "Aud.Shadow": "sorry"}  # each read from its own module
+    for name, text in TWINS.items():
+        (copy / "Aud" / f"{name}.lean").write_text(text)
+    built = build(copy, toolchain, BuildOptions(jobs=2))
+    assert {m.module for m in built.modules if m.compiled} >= {"Aud.Twin", "Aud.Odd", "Aud.Core"}
+    lib = copy / BUILD_LIB
+    for module, says in (("Aud.Twin", r"Aud\.clean is declared twice \(in Aud\.Cases and in Aud\.Twin\)"),
+                         ("Aud.Odd", r"Aud\.usesPropext is declared twice \(in Aud\.Cases and in Aud\.Odd\)"),
+                         ("Aud.Core", r"Aud\.Core declares True(\.\w+)?, which the core library declares")):
+        with pytest.raises(DuplicateConstant, match=says):
+            open_library(toolchain, lib, ["Aud.Cases", module])
+    alone = open_library(toolchain, lib, ["Aud.Twin", "Aud.Odd"]).project_constants  # no one's twins
+    assert {"Aud.clean", "Aud.usesPropext"} <= set(alone)
+    line = one_line_error(run_cli("audit", "--project", str(copy)))
+    assert "cannot audit the compiled project:" in line and "declare" in line
 
 
 def test_cli_audit_exit_status(audited):

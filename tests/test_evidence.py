@@ -46,6 +46,7 @@ def test_three_files_with_a_versioned_schema(evidence):
                for f in data["configuration"]["inputs"])
     assert data["configuration"]["toolchain"]["commit"].startswith("38f3c0c")
     assert all(m["caught"] for m in data["mutants"])
+    assert data["figures"]["timings_s"]["mutants"] > 0  # the mutants' own run, not the wait for them
     assert data["trace"]["orphan_requirements"] == [] and data["trace"]["suspect_links"] == []
     assert data["replay"]["passed"] and data["replay"]["checked"] > 300 and data["replay"]["failures"] == []
     assert data["checks"]["constants"] and all(c["agreed"] for c in data["checks"]["constants"])

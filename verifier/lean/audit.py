@@ -19,7 +19,7 @@ from pathlib import Path
 from verifier.errors import UserError
 from verifier.lean.build.model import BuildResult
 from verifier.lean.expr import Constant, Expr, ModuleReader
-from verifier.lean.library import Library, open_library
+from verifier.lean.library import DuplicateConstant, Library, open_library
 from verifier.lean.olean import OleanError, load_module
 from verifier.lean.options import SourceOption, scan_options
 from verifier.lean.pretty import Printer, canonical, has_loose, used_constants
@@ -308,7 +308,9 @@ def audit_build(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditRe
     library = open_library(chain, lean_dir / BUILD_LIB, [m.module for m in compiled])
     project_prefixes = tuple(sorted({m.module.split(".")[0] for m in build.modules}))
     auditor = Auditor(library, Printer(library.lookup, project_prefixes))
-    by_source = {source_name(n): (mod, c) for n, (mod, c) in library.project_constants.items()}
+    # each theorem the sources declare is the one compiled in its own module: private theorems of two
+    # modules may share a source name
+    by_source = {(mod, source_name(n)): c for n, (mod, c) in library.project_constants.items()}
     theorems, missing = [], []
     for module in build.modules:
         for decl in module.declarations:
@@ -318,12 +320,12 @@ def audit_build(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditRe
                 missing.append(MissingTheorem(decl.name, module.module, module.file, decl.line,
                                               f"module {module.status}"))
                 continue
-            found = by_source.get(decl.name)
-            if found is None or found[1].kind != "theorem":
+            found = by_source.get((module.module, decl.name))
+            if found is None or found.kind != "theorem":
                 missing.append(MissingTheorem(decl.name, module.module, module.file, decl.line,
                                               "not in the compiled module"))
                 continue
-            theorems.append(auditor.audit(found[1], module.module, module.file, decl.line))
+            theorems.append(auditor.audit(found, module.module, module.file, decl.line))
     declared = sorted(source_name(n) for n, (_, c) in library.project_constants.items()
                       if c.kind == "axiom" and not _is_auxiliary(n))
     extensions = sorted((SyntaxExtension(kind, n, mod) for n, (mod, c) in library.project_constants.items()
@@ -392,18 +394,29 @@ def native_cross_check(chain: Toolchain, lean_dir: Path, report: AuditReport,
     return replace(report, theorems=tuple(theorems), cross_checked=True, cross_check_mismatches=tuple(mismatches))
 
 
-def compiled_modules(lib: Path) -> list[str]:
-    """Every module with an .olean under a build folder."""
-    return sorted(".".join(p.relative_to(lib).with_suffix("").parts) for p in lib.rglob("*.olean")) \
-        if lib.is_dir() else []
+def imported_modules(project_lib: Path, imports: list[str], psize: int) -> list[str]:
+    """The compiled modules under `project_lib` that `imports` reach, directly or not (core modules live
+    elsewhere). Only these can hold what a module's proofs use; other modules, such as a benchmark's
+    variants of one lemma, may reuse a name."""
+    found: set[str] = set()
+    todo = list(imports)
+    while todo:
+        module = todo.pop()
+        base = project_lib / Path(*module.split("."))
+        if module in found or not base.with_name(base.name + ".olean").is_file():
+            continue
+        found.add(module)
+        todo.extend(ModuleReader(load_module(base, psize)).imports())
+    return sorted(found)
 
 
 def audit_theorem(chain: Toolchain, project_lib: Path, module_base: Path, name: str) -> TheoremAudit | None:
     """The audit of theorem `name` compiled into the module at `module_base` (`X` of `X.olean`), which may
     live outside the project (a candidate proof); its proof walks through the project's compiled
     modules under `project_lib`. None if the module holds no such theorem."""
-    library = open_library(chain, project_lib, compiled_modules(project_lib))
-    reader = ModuleReader(load_module(module_base, chain.version.pointer_bytes))
+    psize = chain.version.pointer_bytes
+    reader = ModuleReader(load_module(module_base, psize))
+    library = open_library(chain, project_lib, imported_modules(project_lib, reader.imports(), psize))
     found = None
     plain = name.replace("«", "").replace("»", "")  # compiled names are joined unescaped: `A.odd name`
     for const in reader.constants():
@@ -418,5 +431,7 @@ def audit_theorem(chain: Toolchain, project_lib: Path, module_base: Path, name: 
 def audit_or_error(chain: Toolchain, lean_dir: Path, build: BuildResult) -> AuditReport:
     try:
         return native_cross_check(chain, lean_dir, audit_build(chain, lean_dir, build))
+    except DuplicateConstant as exc:
+        raise UserError(f"cannot audit the compiled project: {exc}", hint="rename one of them") from None
     except OleanError as exc:
         raise UserError(f"cannot audit the compiled project: {exc}", hint="rebuild with `quantproof build`") from None

@@ -59,6 +59,10 @@ def build_core_index(chain: Toolchain) -> dict[str, str]:
     return index
 
 
+class DuplicateConstant(OleanError):
+    """Two compiled constants answer to one name."""
+
+
 @dataclass
 class Library:
     """Constants by name across the core library and the project's compiled modules."""
@@ -72,11 +76,23 @@ class Library:
     _core_constants: dict[str, Constant | None] = field(default_factory=dict)
 
     def load_project_module(self, module: str) -> None:
+        """Add a compiled module's constants. Names are keyed as the `.olean` spells them, joined unescaped,
+        so `A.«b.c»` and `A.b.c` read alike; and a module nothing imports may declare a name another
+        module declares too. Either way the audit could read one constant while a proof uses the other, so a
+        name met twice, or one the core library declares, is refused."""
+        if module in self.project_headers:
+            return
         header, constants = module_constants(self.project_lib / Path(*module.split(".")),
                                              self.chain.version.pointer_bytes)
-        self.project_headers[module] = header
         for const in constants:
+            earlier = self.project_constants.get(const.name)
+            if earlier is not None:
+                raise DuplicateConstant(f"{const.name} is declared twice (in {earlier[0]} and in {module}): "
+                                        "the audit cannot tell which one a proof uses")
+            if const.name in self.core_index:
+                raise DuplicateConstant(f"{module} declares {const.name}, which the core library declares")
             self.project_constants[const.name] = (module, const)
+        self.project_headers[module] = header
 
     def is_project(self, name: str) -> bool:
         return name in self.project_constants
