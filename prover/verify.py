@@ -38,7 +38,8 @@ def _audit_problem(chain: Toolchain, lean_dir: Path, base: Path, name: str) -> s
         return f"{name} is not in the compiled file"
     if audit.status == "proved":
         return None
-    details = ["sorry" if audit.uses_sorry else "", *audit.project_axioms, *audit.compiler_trust]
+    details = ["sorry" if audit.uses_sorry else "", *audit.project_axioms, *audit.compiler_trust,
+               *(f"{n} (declared in no module the audit read)" for n in audit.unresolved)]
     return f"the proof rests on {', '.join(d for d in details if d)}"
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import copy_fixture, one_line_error, run_cli
 from verifier.lean import decoded
-from verifier.lean.audit import audit_build, native_cross_check, parse_print_axioms, source_name
+from verifier.lean.audit import audit_build, audit_theorem, native_cross_check, parse_print_axioms, source_name
 from verifier.lean.build import BuildOptions, build
 from verifier.lean.expr import Constant, Expr, ModuleReader
 from verifier.lean.library import DuplicateConstant, build_core_index, open_library
@@ -84,11 +84,17 @@ def test_a_name_two_constants_answer_to_is_refused(audited, toolchain, tmp_path)
     copy = tmp_path / "auditproj"
     shutil.copytree(root, copy)
     # first a private theorem of the same source name as Aud.Cases' own, in a module of its own: legal Lean
-    (copy / "Aud" / "Shadow.lean").write_text("module\n\nnamespace Aud\n\nprivate theorem hidden (x : Int) "
-                                              "(h : 0 ≤ x) : 0 ≤ x + x := sorry\n\nend Aud\n")
+    (copy / "Aud" / "Shadow.lean").write_text(
+        "module\n\npublic import Aud.Cases\n\nnamespace Aud\n\nprivate theorem hidden (x : Int) (h : 0 ≤ x) : "
+        "0 ≤ x + x := sorry\n\npublic theorem usesClean (n : Nat) : n + 0 = n := clean n\n\nend Aud\n")
     shadowed = audit_build(toolchain, copy, build(copy, toolchain, BuildOptions(jobs=2)))
     hidden = {t.module: t.status for t in shadowed.theorems if t.name == "Aud.hidden"}
     assert hidden == {"Aud.Cases": "proved", "Aud.Shadow": "sorry"}  # each read from its own module
+    # a constant the audit cannot read is never called clean
+    shadow = copy / BUILD_LIB / "Aud" / "Shadow"
+    assert audit_theorem(toolchain, copy / BUILD_LIB, shadow, "Aud.usesClean").status == "proved"
+    lost = audit_theorem(toolchain, tmp_path / "nowhere", shadow, "Aud.usesClean")
+    assert lost.status == "unresolved" and lost.unresolved == ("Aud.clean",)
     for name, text in TWINS.items():
         (copy / "Aud" / f"{name}.lean").write_text(text)
     built = build(copy, toolchain, BuildOptions(jobs=2))

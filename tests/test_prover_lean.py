@@ -64,6 +64,25 @@ def test_a_proof_resting_on_sorry_does_not_count(project, toolchain):
     assert honest.ok, honest.message
 
 
+def test_a_proof_resting_on_an_imported_sorry_does_not_count(toolchain, tmp_path):
+    """The audit walks the candidate into the project modules its file imports."""
+    from prover.target import load_target
+    from prover.verify import verify
+    from verifier.lean.build import BuildOptions, build
+
+    root = copy_fixture("proverproj", tmp_path)
+    (root / "Pv" / "Base.lean").write_text("module\n\nnamespace Pv\n\npublic theorem base_helper (n : Nat) : "
+                                           "n + 0 = n := sorry\n\nend Pv\n")
+    (root / "Pv" / "User.lean").write_text("module\n\npublic import Pv.Base\n\nnamespace Pv\n\n"
+                                           "theorem uses_base (n : Nat) : n + 0 = n := by\n  sorry\n\nend Pv\n")
+    (root / "Pv.lean").write_text("module\n\npublic import Pv.User\n")  # the library's root, which the build needs
+    assert build(root, toolchain, BuildOptions(jobs=2)).module("Pv.Base").compiled
+    target = load_target(root / "Pv" / "User.lean", "uses_base")
+    cheat = verify(toolchain, root, target, "  exact base_helper n")
+    assert not cheat.ok and "rests on sorry" in cheat.message, cheat.message
+    assert verify(toolchain, root, target, "  simp").ok
+
+
 def test_a_file_broken_outside_the_theorem_says_where(toolchain, tmp_path):
     """A good proof in a file that fails elsewhere is not counted, and the verdict names the cause."""
     from prover.target import load_target

@@ -36,7 +36,8 @@ from verifier.requirements import Requirement, spec
 from verifier.reviews import Review, meaning_of, review_changes, review_status
 
 _PROBLEM_OF_STATUS = {"sorry": "uses sorry", "extra-axiom": "rests on a project axiom",
-                      "compiler-trust": "trusts the compiler (native_decide / ofReduceBool)"}
+                      "compiler-trust": "trusts the compiler (native_decide / ofReduceBool)",
+                      "unresolved": "rests on a constant no module the audit read declares"}
 
 
 def theorem_rows(req: Requirement, audit: AuditReport, reviews: dict[str, Review]) -> tuple[TheoremRow, ...]:

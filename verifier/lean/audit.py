@@ -111,11 +111,13 @@ class TheoremAudit:
     pinned: tuple[PinnedDefinition, ...] = ()
     pinned_hash: str = ""
     closure: tuple[str, ...] = ()  # every project constant the proof reaches (names as compiled)
+    unresolved: tuple[str, ...] = ()  # reached, but declared neither in a module read nor in the core library
 
     @property
     def kernel_clean(self) -> bool:
-        """No sorry, no project axiom, no compiler trust: what the kernel accepted stands on its own."""
-        return not (self.uses_sorry or self.project_axioms or self.compiler_trust)
+        """No sorry, no project axiom, no compiler trust, nothing the audit could not read: what the kernel
+        accepted stands on its own."""
+        return not (self.uses_sorry or self.project_axioms or self.compiler_trust or self.unresolved)
 
     @property
     def status(self) -> str:
@@ -125,6 +127,8 @@ class TheoremAudit:
             return "extra-axiom"
         if self.compiler_trust:
             return "compiler-trust"
+        if self.unresolved:  # what the audit cannot read, it cannot call clean
+            return "unresolved"
         return "proved"
 
 
@@ -299,6 +303,7 @@ class Auditor:
             uses_project=tuple(sorted({source_name(n) for n in self.uses(const)
                                        if self.library.is_project(n) and n != const.name})),
             pinned=pinned, pinned_hash=pinned_hash(stated, pinned), closure=tuple(sorted(inside)),
+            unresolved=tuple(sorted(n for n in boundary if self.library.module_of(n) is None)),
         )
 
 
