@@ -102,7 +102,7 @@ def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets
 
     With `reuse`, a verdict saved for exactly the same file, compiled imports and toolchain is returned
     without starting Lean. With `slices` > 1 and warm workers, independent snippets run as that many
-    consecutive slices at once, each a file of its own with the same header; the slices queue for the
+    slices at once, dealt round-robin, each a file of its own with the same header; the slices queue for the
     workers, so one can take a worker another job frees. Their results are mapped back to the lines of the
     one file, which keys the saved verdict either way."""
     text, spans = render(imports, snippets, opens, preamble)
