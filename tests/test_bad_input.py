@@ -14,7 +14,7 @@ from tests.helpers import copy_fixture, one_line_error, run_cli
 def _project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
     root = tmp_path / "lean"
     root.mkdir()
-    (root / "lakefile.toml").write_text('name = "bad"\n[[lean_lib]]\nname = "Bad"\nglobs = ["Bad.+"]\n')
+    (root / "lakefile.toml").write_text('name = "bad"\n[[lean_lib]]\nname = "Bad"\nglobs = ["Bad.*"]\n')
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,25 @@ def _copy_built(src: Path, dest: Path) -> Path:
     return target
 
 
+def test_globs_select_modules_as_lake_does(tmp_path):
+    """`A` is one module, `A.+` its submodules only, `A.*` it and its submodules (Lake's `Glob`)."""
+    from verifier.lean.project import load_project, resolve
+
+    (tmp_path / "lakefile.toml").write_text('name = "g"\n' + "".join(
+        f'[[lean_lib]]\nname = "{name}"\nglobs = ["{glob}"]\n'
+        for name, glob in (("One", "A"), ("Strict", "A.+"), ("Both", "A.*"))))
+    for rel in ("A.lean", "A/B.lean", "A/C/D.lean"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("module\n")
+
+    def selected(target: str) -> list[str]:
+        return sorted(resolve(load_project(tmp_path), [target], lambda _: True).nodes)
+
+    assert selected("One") == ["A"]
+    assert selected("Strict") == ["A.B", "A.C.D"]
+    assert selected("Both") == ["A", "A.B", "A.C.D"]
+
+
 def test_good_module_and_its_importer_compile(cold):
     _, result = cold
     assert result.module("Fix.Good").status == "built"

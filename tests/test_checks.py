@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from fractions import Fraction
 
@@ -155,8 +156,9 @@ def test_differential_agrees_and_catches_kernel_and_planner_bugs(project_build, 
     broken = _kernel_bug_families() + broken
     with ThreadPoolExecutor(max_workers=1) as beside:
         pending = beside.submit(run_batch, toolchain, REPO / "lean", ("Quantproof",), snippets(broken))
-        # run afresh; later tests' commands reuse its saved verdicts instead of starting Lean again
-        report = run_checks(toolchain, REPO / "lean", scale=0.05)
+        # the batch `quantproof evidence` runs too: whichever of the two wants it first runs it in Lean, and the
+        # other (and the later `check` tests) read its saved verdict (its key is the file, modules and toolchain)
+        report = run_checks(toolchain, REPO / "lean", scale=0.05, reuse=True)
         batch = pending.result()
     assert report.lean_killed is None and not report.lean_header_errors
     assert report.constants and all(c.agreed for c in report.constants)
@@ -189,6 +191,31 @@ def _reference_rmse(w: np.ndarray) -> tuple[float, float]:
         s = np.abs(part).max(axis=2, keepdims=True) / hi
         deq[..., lane::2] = np.clip(np.round(part / s), lo, hi) * s
     return (float(np.sqrt(np.mean((groups - deq) ** 2) / power)), float(np.sqrt(np.mean((w - int4) ** 2) / power)))
+
+
+def test_a_batch_wanted_twice_at_once_runs_once(tmp_path, monkeypatch):
+    """Two runs that want the same Lean batch at once (`check` beside `evidence`): one runs Lean, the other
+    waits for it and reads its saved verdict."""
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from verifier.lean import batch
+    from verifier.lean.batch import BatchResult, Snippet, SnippetResult, run_batch
+
+    ran: list[str] = []
+
+    def slow_lean(chain, lean_dir, text, spans, snippets, limits, profile) -> BatchResult:
+        ran.append(text)
+        time.sleep(1.0)
+        return BatchResult(tuple(SnippetResult(s.key, True, ()) for s in snippets), (), 1.0, 0, None)
+
+    monkeypatch.setattr(batch, "_run", slow_lean)
+    chain = SimpleNamespace(identity="stub", kind="native")
+    snippets = [Snippet("one", "example : True := trivial"), Snippet("two", "example : 1 = 1 := rfl")]
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: run_batch(chain, tmp_path, ["Init"], snippets, reuse=True), range(2)))
+    assert len(ran) == 1 and sorted(r.reused for r in runs) == [False, True]
+    assert [[r.key for r in run.results] for run in runs] == [["one", "two"]] * 2
 
 
 def test_claims_audit_verdicts():

@@ -148,7 +148,7 @@ def _sabotage_tile(lean: Path) -> None:
     bogus = bogus.replace("import Lean\n", "import Lean\npublic import Quantproof.Tile\n", 1)
     cheat = within.split(" := by")[0] + " :=\n  fun _ _ => (Quantproof.bogus).elim\n"
     (lean / "Quantproof" / "Bogus.lean").write_text(f"{bogus}\nnamespace Quantproof\n\n{cheat}\nend Quantproof\n")
-    # the library's glob (Quantproof.+) builds it; the root does not import it, so the root need not load Lean
+    # the library's glob (Quantproof.*) builds it; the root does not import it, so the root need not load Lean
 
 
 def _sabotage_syntax(lean: Path) -> None:
@@ -167,8 +167,10 @@ def sabotaged(project_build, tmp_path_factory) -> dict:
     _sabotage_syntax(lean)
     out = root / "ev"
     sarif = root / "ev.sarif"
+    # one `lean` process per module (the three rebuilt ones cost less so than two workers' start-up), which
+    # also runs the pipeline's `--no-worker` path end to end
     proc = run_cli("evidence", "--project", str(lean), "--out", str(out), "--examples-scale", "0.3",
-                   "--no-differential", "--sarif", str(sarif))
+                   "--no-differential", "--no-worker", "--sarif", str(sarif))
     assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
     assert proc.stdout.startswith("FAIL")
     return {**json.loads((out / "evidence.json").read_text()), "sarif_path": str(sarif)}

@@ -75,8 +75,11 @@ def test_a_proof_resting_on_an_imported_sorry_does_not_count(toolchain, tmp_path
                                            "n + 0 = n := sorry\n\nend Pv\n")
     (root / "Pv" / "User.lean").write_text("module\n\npublic import Pv.Base\n\nnamespace Pv\n\n"
                                            "theorem uses_base (n : Nat) : n + 0 = n := by\n  sorry\n\nend Pv\n")
-    (root / "Pv.lean").write_text("module\n\npublic import Pv.User\n")  # the library's root, which the build needs
-    assert build(root, toolchain, BuildOptions(jobs=2)).module("Pv.Base").compiled
+    # only the imported module is compiled: the candidate's own file is compiled by `verify`
+    with (root / "lakefile.toml").open("a") as lakefile:
+        lakefile.write('\n[[lean_lib]]\nname = "PvBase"\nglobs = ["Pv.Base"]\n')
+    built = build(root, toolchain, BuildOptions(jobs=2, targets=("PvBase",)))
+    assert [m.module for m in built.modules] == ["Pv.Base"] and built.module("Pv.Base").compiled
     target = load_target(root / "Pv" / "User.lean", "uses_base")
     cheat = verify(toolchain, root, target, "  exact base_helper n")
     assert not cheat.ok and "rests on sorry" in cheat.message, cheat.message

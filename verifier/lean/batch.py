@@ -109,18 +109,19 @@ def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets
     lib = lean_dir.absolute() / BUILD_LIB
     cache = VerdictCache(lean_dir, "batch")
     key = cache.key(chain, text, sorted(lib.rglob("*.olean*")))
-    saved = cache.load(key) if reuse else None
-    if saved is not None:
-        try:
-            return _from_json(saved)
-        except (KeyError, TypeError):
-            pass
-    if slices > 1 and preamble is None and not profile and pool_for(chain) and len(snippets) >= 2 * slices:
-        result = _run_slices(chain, lean_dir, imports, opens, snippets, spans, slices, limits)
-    else:
-        result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
-    if result.killed is None:
-        cache.save(key, to_jsonable(result))
+    with cache.claimed(key):  # the same batch wanted by another run at once is run by one of them
+        saved = cache.load(key) if reuse else None
+        if saved is not None:
+            try:
+                return _from_json(saved)
+            except (KeyError, TypeError):
+                pass
+        if slices > 1 and preamble is None and not profile and pool_for(chain) and len(snippets) >= 2 * slices:
+            result = _run_slices(chain, lean_dir, imports, opens, snippets, spans, slices, limits)
+        else:
+            result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
+        if result.killed is None:
+            cache.save(key, to_jsonable(result))
     return result
 
 

@@ -117,14 +117,14 @@ def _read_module(project: LeanProject, name: str, importer: tuple[Path, int] | N
 
 
 def _glob_modules(project: LeanProject, glob: str) -> list[str]:
-    """Lake's globs: `A` one module, `A.*` its submodules, `A.+` it and its submodules."""
+    """Lake's globs: `A` one module, `A.+` its submodules (not `A`), `A.*` it and its submodules."""
     if glob.endswith((".*", ".+")):
         base = glob[:-2]
         folder = project.root / Path(*base.split("."))
         subs = sorted(
             ".".join(p.relative_to(project.root).with_suffix("").parts) for p in folder.rglob("*.lean")
         ) if folder.is_dir() else []
-        return ([base] if glob.endswith(".+") else []) + subs
+        return ([base] if glob.endswith(".*") else []) + subs
     return [glob]
 
 

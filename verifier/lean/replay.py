@@ -107,14 +107,29 @@ def replay_project(chain: Toolchain, project: LeanProject, modules: list[str], *
     source = replay_source(core, parts)
     cache = VerdictCache(project.root, "replay")
     key = cache.key(chain, source, [p for group in parts for p in group])
-    saved = cache.load(key) if reuse else None
-    if saved is not None:
-        try:
-            saved.pop("passed", None)
-            return ReplayReport(**{**saved, "failures": tuple(ReplayFailure(**f) for f in saved["failures"]),
-                                   "modules": tuple(saved["modules"]), "reused": True})
-        except (TypeError, KeyError):
-            pass
+    with cache.claimed(key):  # a second run of the same replay at once waits for the first one's verdict
+        saved = _saved(cache.load(key)) if reuse else None
+        if saved is not None:
+            return saved
+        report = _replay_in_lean(chain, project, modules, source, limits)
+        if report.killed is None and report.error is None:
+            cache.save(key, to_jsonable(report))
+    return report
+
+
+def _saved(saved: dict | None) -> ReplayReport | None:
+    if saved is None:
+        return None
+    try:
+        saved.pop("passed", None)
+        return ReplayReport(**{**saved, "failures": tuple(ReplayFailure(**f) for f in saved["failures"]),
+                               "modules": tuple(saved["modules"]), "reused": True})
+    except (TypeError, KeyError):
+        return None
+
+
+def _replay_in_lean(chain: Toolchain, project: LeanProject, modules: list[str], source: str,
+                    limits: Limits | None) -> ReplayReport:
     run = chain.run_file(source, search_path=[project.root / BUILD_LIB], file_name="QuantproofReplay.lean",
                          limits=limits)
     printed = "\n".join(d.text for d in run.output.diagnostics if d.severity == "information")
@@ -123,11 +138,8 @@ def replay_project(chain: Toolchain, project: LeanProject, modules: list[str], *
     error = f"line {errors[0].line}: {errors[0].first_line()}" if errors else None
     if run.process.returncode != 0 and not errors and not run.killed:
         error = f"Lean exited with status {run.process.returncode}"
-    report = ReplayReport(tuple(modules), checked, tuple(failures), complete, round(run.process.elapsed_s, 2),
-                          run.process.peak_rss_bytes, run.killed, error)
-    if report.killed is None and report.error is None:
-        cache.save(key, to_jsonable(report))
-    return report
+    return ReplayReport(tuple(modules), checked, tuple(failures), complete, round(run.process.elapsed_s, 2),
+                        run.process.peak_rss_bytes, run.killed, error)
 
 
 def replay_build(chain: Toolchain, lean_dir: Path, build: BuildResult, *, limits: Limits | None = None,

@@ -2,17 +2,20 @@
 
 A batch of checks, or the kernel replay, gives the same answer for the same Lean text, the same compiled
 modules (by content) and the same toolchain (its identity includes the hash of its files); the answer is
-kept under lean/.lake/quantproof/<kind>/ and reused unless the caller asks for a fresh run.
+kept under lean/.lake/quantproof/<kind>/ and reused unless the caller asks for a fresh run. While one process
+computes a verdict, another that wants the same one waits for it instead of running the same Lean beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from verifier.atomic_write import write_text_atomic
+from verifier.folders import exclusive
 from verifier.lean.toolchain.base import Toolchain
 
 
@@ -29,6 +32,13 @@ class VerdictCache:
             digest.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         return digest.hexdigest()
+
+    @contextlib.contextmanager
+    def claimed(self, key: str) -> Iterator[None]:
+        """Held while this process looks up, computes and saves the verdict for `key` (an advisory lock)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with exclusive(self.folder / f"{key}.lock"):
+            yield
 
     def load(self, key: str) -> dict | None:
         try:
