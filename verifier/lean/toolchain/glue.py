@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from verifier.errors import UserError
 
 STOCK_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCHED_SHA256 = "24372e56ae2637a8f24677155791bfa953d830b1296bb76a934b3cd3c7379a94"
+PATCHED_SHA256 = "280269c2abd39069c2ac199a3c7d75fd43869d872f325fe73e450107b4da16c1"
 
 
 @dataclass(frozen=True)
@@ -228,12 +228,12 @@ def _lazy_linker(text: str) -> str:
 _MAIN_INIT = "__emscripten_thread_init(tb,!ENVIRONMENT_IS_WORKER,1,!ENVIRONMENT_IS_WEB,65536,false)"
 _STOCK_NOW = "var _emscripten_get_now=()=>performance.timeOrigin+performance.now();"
 # While the main thread waits in Emscripten's spin loop (its futex pointer set), each time the loop reads the
-# clock it naps 50 µs on a private buffer: no wasm futex is touched, so no wake-up can be taken from a thread.
+# clock it naps 0.25 ms on a private buffer: no wasm futex is touched, so no wake-up can be taken from a thread.
 _NAPPING_NOW = (
     "var qpNap=new Int32Array(new SharedArrayBuffer(4));var qpMainFutex=0;"
     "var _emscripten_get_now=()=>{if(!ENVIRONMENT_IS_PTHREAD&&wasmExports){if(!qpMainFutex){"
     'var qpG=wasmExports["_emscripten_main_thread_futex"];qpMainFutex=qpG?qpG.value>>2:-1}'
-    "if(qpMainFutex>0){growMemViews();if(HEAP32[qpMainFutex])Atomics.wait(qpNap,0,0,0.05)}}"
+    "if(qpMainFutex>0){growMemViews();if(HEAP32[qpMainFutex])Atomics.wait(qpNap,0,0,0.25)}}"
     "return performance.timeOrigin+performance.now()};"
 )
 
@@ -242,8 +242,9 @@ def _main_thread_naps(text: str) -> str:
     # Lean's main thread waits for its tasks while they run on pthreads, and each of their file calls is
     # proxied to it. Allowed to block, it waited in 1 ms slices and served one call per slice: importing
     # Lean made 16,600 such calls (stat, open, read, seek, close), which was most of a 24 s import. In
-    # Emscripten's other wait, a loop that serves calls at once, it would spin a core; napping in the loop
-    # serves them within ~0.1 ms for no more CPU than before (measured: import Lean 24 s -> 10 s).
+    # Emscripten's other wait, a loop that serves calls at once, it would spin a core; napping 0.25 ms a turn
+    # serves them 4x as often (measured: import Lean 24-28 s -> 14 s). Naps of 0.05 ms were faster still to
+    # import (10 s) but took CPU from Lean's threads: the checks' batch on two workers took 137 s, not 124.
     text = _replace_once(text, _MAIN_INIT, _MAIN_INIT.replace("!ENVIRONMENT_IS_WEB", "0"), "main-thread-naps")
     return _replace_once(text, _STOCK_NOW, _NAPPING_NOW, "main-thread-naps")
 
