@@ -13,7 +13,7 @@ from verifier.folders import exclusive
 # busy, so two streams fill the machine. Each file is one unit of work, so its module fixtures start once; the
 # build and worker tests share the `cold` build; the longest units are handed out first.
 _GROUP_OF = {"test_worker": "test_build"}
-# Held across the two processes: one builds (or replays) lean/ while the other waits, then finds it done.
+# Held across the two processes: one builds lean/ while the other waits, then finds it done.
 _LOCKS = REPO / "test-artifacts"
 _LONGEST_FIRST = ("test_prover_lean", "test_build", "test_evidence", "test_lean_session", "test_checks",
                   "test_audit", "test_scale")

@@ -25,7 +25,6 @@ from verifier.lean.project import BUILD_LIB
 from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.verdicts import VerdictCache
 from verifier.lean.worker import pool_for
-from verifier.serial import to_jsonable
 
 
 @dataclass(frozen=True)
@@ -109,20 +108,13 @@ def run_batch(chain: Toolchain, lean_dir: Path, imports: Sequence[str], snippets
     lib = lean_dir.absolute() / BUILD_LIB
     cache = VerdictCache(lean_dir, "batch")
     key = cache.key(chain, text, sorted(lib.rglob("*.olean*")))
-    with cache.claimed(key):  # the same batch wanted by another run at once is run by one of them
-        saved = cache.load(key) if reuse else None
-        if saved is not None:
-            try:
-                return _from_json(saved)
-            except (KeyError, TypeError):
-                pass
+
+    def compute() -> BatchResult:
         if slices > 1 and preamble is None and not profile and pool_for(chain) and len(snippets) >= 2 * slices:
-            result = _run_slices(chain, lean_dir, imports, opens, snippets, spans, slices, limits)
-        else:
-            result = _run(chain, lean_dir, text, spans, snippets, limits, profile)
-        if result.killed is None:
-            cache.save(key, to_jsonable(result))
-    return result
+            return _run_slices(chain, lean_dir, imports, opens, snippets, spans, slices, limits)
+        return _run(chain, lean_dir, text, spans, snippets, limits, profile)
+
+    return cache.reuse_or_compute(key, reuse, _from_json, compute, lambda result: result.killed is None)
 
 
 def _run_slices(chain: Toolchain, lean_dir: Path, imports: Sequence[str], opens: Sequence[str],

@@ -21,7 +21,6 @@ from verifier.lean.process import Limits
 from verifier.lean.project import BUILD_LIB, LeanProject, load_project, resolve
 from verifier.lean.toolchain.base import Toolchain
 from verifier.lean.verdicts import VerdictCache
-from verifier.serial import to_jsonable
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "Replay.lean"
 _LINE = re.compile(r"^@@(?P<tag>OK|FAIL|DONE|IMPORTED)\s?(?P<rest>.*)$")
@@ -107,25 +106,15 @@ def replay_project(chain: Toolchain, project: LeanProject, modules: list[str], *
     source = replay_source(core, parts)
     cache = VerdictCache(project.root, "replay")
     key = cache.key(chain, source, [p for group in parts for p in group])
-    with cache.claimed(key):  # a second run of the same replay at once waits for the first one's verdict
-        saved = _saved(cache.load(key)) if reuse else None
-        if saved is not None:
-            return saved
-        report = _replay_in_lean(chain, project, modules, source, limits)
-        if report.killed is None and report.error is None:
-            cache.save(key, to_jsonable(report))
-    return report
+    return cache.reuse_or_compute(key, reuse, _from_saved,
+                                  lambda: _replay_in_lean(chain, project, modules, source, limits),
+                                  lambda report: report.killed is None and report.error is None)
 
 
-def _saved(saved: dict | None) -> ReplayReport | None:
-    if saved is None:
-        return None
-    try:
-        saved.pop("passed", None)
-        return ReplayReport(**{**saved, "failures": tuple(ReplayFailure(**f) for f in saved["failures"]),
-                               "modules": tuple(saved["modules"]), "reused": True})
-    except (TypeError, KeyError):
-        return None
+def _from_saved(saved: dict) -> ReplayReport:
+    fields = {k: v for k, v in saved.items() if k != "passed"}
+    return ReplayReport(**{**fields, "failures": tuple(ReplayFailure(**f) for f in saved["failures"]),
+                           "modules": tuple(saved["modules"]), "reused": True})
 
 
 def _replay_in_lean(chain: Toolchain, project: LeanProject, modules: list[str], source: str,

@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from verifier.atomic_write import write_text_atomic
 from verifier.folders import exclusive
 from verifier.lean.toolchain.base import Toolchain
+from verifier.serial import to_jsonable
+
+T = TypeVar("T")
 
 
 class VerdictCache:
@@ -32,6 +36,20 @@ class VerdictCache:
             digest.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         return digest.hexdigest()
+
+    def reuse_or_compute(self, key: str, reuse: bool, decode: Callable[[dict], T], compute: Callable[[], T],
+                         keep: Callable[[T], bool]) -> T:
+        """The verdict saved for `key` when `reuse` and it decodes, else `compute()`, saved when `keep` says it
+        is a verdict. All under `key`'s lock: a run that wants the same verdict at once waits, then reads it."""
+        with self.claimed(key):
+            saved = self.load(key) if reuse else None
+            if saved is not None:
+                with contextlib.suppress(KeyError, TypeError):
+                    return decode(saved)
+            value = compute()
+            if keep(value):
+                self.save(key, to_jsonable(value))
+        return value
 
     @contextlib.contextmanager
     def claimed(self, key: str) -> Iterator[None]:
